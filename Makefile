@@ -1,0 +1,51 @@
+# OnAir — see README.md. `make run` and `make test` work on a fresh Debian 12
+# machine: they install what is missing first.
+
+GO      ?= go
+BIN     := bin/onair
+PKGS    := ./...
+# Short fuzz runs per target in `make test`; longer with FUZZTIME=1m.
+FUZZTIME ?= 4s
+
+.PHONY: all deps deps-test build run test fuzz bench lint clean
+
+all: build
+
+deps:
+	@.ci/deps
+
+deps-test:
+	@.ci/deps --test
+
+build: deps
+	@mkdir -p bin
+	$(GO) build -o $(BIN) .
+
+run: deps-test build
+	@.ci/demo $(BIN)
+
+test: deps-test
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 25m $(PKGS)
+	$(GO) test -count=1 -race -timeout 10m ./internal/... ./publish/...
+	@$(MAKE) --no-print-directory fuzz
+
+# Every Fuzz target of our own parsers, briefly, on top of the committed corpus.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || \
+	      { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; exit 1; }; \
+	  done; \
+	done; echo "fuzz: all targets passed"
+
+bench: deps-test build
+	$(GO) run ./internal/bench -onair $(BIN)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,139 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"onair/encode"
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("onair live", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		video    = fs.String("video", "testsrc", "video source: testsrc")
+		audio    = fs.String("audio", "tone", "audio source: tone or none")
+		size     = fs.String("size", "1280x720", "output size: WxH or sd, hd, fhd, uhd")
+		fpsS     = fs.String("fps", "30", "frame rate (e.g. 30, 29.97, 30000/1001)")
+		vbitrate = fs.String("vbitrate", "2500k", "video bitrate (CBR)")
+		abitrate = fs.String("abitrate", "128k", "audio bitrate")
+		preset   = fs.String("preset", "veryfast", "x264 preset: "+strings.Join(encode.Presets(), ", "))
+		keyint   = fs.Duration("keyint", 2*time.Second, "keyframe interval")
+		duration = fs.Duration("duration", 0, "stop after this long (0: until Ctrl-C)")
+		insecure = fs.Bool("insecure", false, "rtmps: accept any server certificate (self-signed servers)")
+		stats    = fs.Bool("stats-json", false, "print one JSON line of statistics per second on stdout")
+		logLevel = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
+		to       stringList
+	)
+	fs.Var(&to, "to", "destination rtmp[s]://host[:port]/app/streamkey (repeat for several)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: onair live [flags] --to URL [--to URL...]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
+	}
+	if len(to) == 0 {
+		return fmt.Errorf("no destination: give --to rtmp://host/app/streamkey")
+	}
+	w, h, err := parseSize(*size)
+	if err != nil {
+		return err
+	}
+	fps, err := parseFPS(*fpsS)
+	if err != nil {
+		return err
+	}
+	vb, err := parseBitrate(*vbitrate)
+	if err != nil {
+		return err
+	}
+	ab, err := parseBitrate(*abitrate)
+	if err != nil {
+		return err
+	}
+	if !encode.ValidPreset(*preset) {
+		return fmt.Errorf("preset %q: want one of %s", *preset, strings.Join(encode.Presets(), ", "))
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	// Going live may take up to the connect timeout; Ctrl-C aborts it.
+	b, err := StartBroadcast(ctx, BroadcastConfig{
+		Video: *video, Audio: *audio, Width: w, Height: h, FPS: fps,
+		VideoBitrate: vb, AudioBitrate: ab, Preset: *preset, KeyInterval: *keyint,
+		URLs: to, Insecure: *insecure, Logger: log,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while connecting
+		}
+		var certErr *tls.CertificateVerificationError
+		if errors.As(err, &certErr) {
+			return fmt.Errorf("%w (for a server with a self-signed certificate add --insecure)", err)
+		}
+		return err
+	}
+	if !*stats {
+		fmt.Fprintf(stderr, "onair: live to %s (%dx%d %.4g fps, %s video, %s audio); Ctrl-C stops\n",
+			strings.Join(maskedAll(to), ", "), w, h, fps, *vbitrate, *abitrate)
+	}
+	report(ctx, b, *stats, stdout, stderr)
+	b.Close()
+	final := b.sample()
+	final.state = "stopped"
+	line := rates(liveSample{}, final, true)
+	if *stats {
+		writeJSONLine(stdout, line)
+	} else {
+		fmt.Fprintf(stderr, "onair: stopped after %.1f s: %d frames sent, %d dropped, %d reconnects\n",
+			line.T, line.FramesSent, line.Dropped, line.Reconnects)
+	}
+	return nil
+}
+
+// report prints a line a second until ctx ends.
+func report(ctx context.Context, b *Broadcast, asJSON bool, stdout, stderr io.Writer) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	prev := liveSample{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cur := b.sample()
+		line := rates(prev, cur, false)
+		prev = cur
+		if asJSON {
+			writeJSONLine(stdout, line)
+		} else {
+			writeHumanLine(stderr, line)
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"onair/publish"
+)
+
+// liveSample is one reading of a broadcast's cumulative counters.
+type liveSample struct {
+	at         time.Duration // since start
+	state      string
+	framesIn   int64
+	framesSent int64
+	videoBytes uint64
+	audioBytes uint64
+	dropped    int64
+	encodeP50  time.Duration
+	queueSpan  time.Duration
+	reconnects int64
+	outputs    []publish.Stats
+}
+
+// liveLine is a `--stats-json` line for `onair live` (see
+// shared/specs/stats-json.md).
+type liveLine struct {
+	T           float64      `json:"t"`
+	State       string       `json:"state"`
+	FPSIn       float64      `json:"fps_in"`
+	FPSOut      float64      `json:"fps_out"`
+	VideoKbps   float64      `json:"video_kbps"`
+	AudioKbps   float64      `json:"audio_kbps"`
+	FramesSent  int64        `json:"frames_sent"`
+	Dropped     int64        `json:"dropped"`
+	EncodeMsP50 float64      `json:"encode_ms_p50"`
+	QueueMs     float64      `json:"queue_ms"`
+	Reconnects  int64        `json:"reconnects"`
+	Outputs     []outputLine `json:"outputs,omitempty"`
+	Final       bool         `json:"final,omitempty"`
+}
+
+type outputLine struct {
+	URL        string  `json:"url"`
+	State      string  `json:"state"`
+	VideoKbps  float64 `json:"video_kbps"`
+	Dropped    int64   `json:"dropped"`
+	Reconnects int64   `json:"reconnects"`
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// rates turns two samples into per-second figures; prev may be the zero
+// sample (start) for whole-run figures.
+func rates(prev, cur liveSample, final bool) liveLine {
+	dt := (cur.at - prev.at).Seconds()
+	if dt <= 0 {
+		dt = 1
+	}
+	l := liveLine{
+
+		State:       cur.state,
+		FPSIn:       round1(float64(cur.framesIn-prev.framesIn) / dt),
+		FPSOut:      round1(float64(cur.framesSent-prev.framesSent) / dt),
+		VideoKbps:   round1(float64(cur.videoBytes-prev.videoBytes) * 8 / 1000 / dt),
+		AudioKbps:   round1(float64(cur.audioBytes-prev.audioBytes) * 8 / 1000 / dt),
+		FramesSent:  cur.framesSent,
+		Dropped:     cur.dropped,
+		EncodeMsP50: round1(float64(cur.encodeP50) / float64(time.Millisecond)),
+		QueueMs:     round1(float64(cur.queueSpan) / float64(time.Millisecond)),
+		Reconnects:  cur.reconnects,
+		Final:       final,
+	}
+	l.T = math.Round(cur.at.Seconds()*1000) / 1000
+	if len(cur.outputs) > 1 {
+		for i, o := range cur.outputs {
+			var pv uint64
+			if i < len(prev.outputs) {
+				pv = prev.outputs[i].VideoBytes
+			}
+			l.Outputs = append(l.Outputs, outputLine{
+				URL: o.URL, State: o.State.String(), Dropped: o.Dropped, Reconnects: o.Reconnects,
+				VideoKbps: round1(float64(o.VideoBytes-pv) * 8 / 1000 / dt),
+			})
+		}
+	}
+	return l
+}
+
+func writeJSONLine(w io.Writer, v any) {
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+func writeHumanLine(w io.Writer, l liveLine) {
+	fmt.Fprintf(w, "%6.1fs %-12s in %5.1f fps  out %5.1f fps  video %7.1f kb/s  audio %5.1f kb/s  dropped %d  encode %.1f ms  queue %.0f ms  reconnects %d\n",
+		l.T, l.State, l.FPSIn, l.FPSOut, l.VideoKbps, l.AudioKbps, l.Dropped, l.EncodeMsP50, l.QueueMs, l.Reconnects)
+}

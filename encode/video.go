@@ -1,0 +1,347 @@
+package encode
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/asticode/go-astiav"
+
+	"onair/internal/media"
+)
+
+// Presets lists libx264's speed presets, fastest first.
+func Presets() []string {
+	return []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+}
+
+// ValidPreset reports whether p is a libx264 preset name.
+func ValidPreset(p string) bool {
+	for _, q := range Presets() {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// VideoConfig configures a VideoEncoder. Zero fields take the documented
+// defaults.
+type VideoConfig struct {
+	// Width and Height of the encoded picture; both even. Required.
+	Width, Height int
+	// FPS is the nominal frame rate. Required.
+	FPS float64
+	// Bitrate in bits per second. Default 2_500_000.
+	Bitrate int
+	// Preset is a libx264 preset. Default "veryfast".
+	Preset string
+	// Tune is a libx264 tune; default "zerolatency". "none" disables tuning.
+	Tune string
+	// Profile: "baseline", "main" or "high". Default "high".
+	Profile string
+	// KeyInterval is the time between keyframes. Default 2 s.
+	KeyInterval time.Duration
+	// BFrames is the number of B-frames. Zero (the default) in low-latency
+	// mode; B-frames make DTS differ from PTS.
+	BFrames int
+	// Threads for libx264; 0 lets it choose.
+	Threads int
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *VideoConfig) setDefaults() error {
+	if c.Width <= 0 || c.Height <= 0 || c.Width%2 != 0 || c.Height%2 != 0 || c.Width > 8192 || c.Height > 8192 {
+		return fmt.Errorf("size %dx%d: want even width and height from 2 to 8192: %w", c.Width, c.Height, ErrInvalidConfig)
+	}
+	if c.FPS <= 0 || c.FPS > 240 || math.IsNaN(c.FPS) {
+		return fmt.Errorf("frame rate %g: want 0 < fps <= 240: %w", c.FPS, ErrInvalidConfig)
+	}
+	if c.Bitrate == 0 {
+		c.Bitrate = 2_500_000
+	}
+	if c.Bitrate < 10_000 || c.Bitrate > 200_000_000 {
+		return fmt.Errorf("video bitrate %d b/s: want 10k to 200M: %w", c.Bitrate, ErrInvalidConfig)
+	}
+	if c.Preset == "" {
+		c.Preset = "veryfast"
+	}
+	if !ValidPreset(c.Preset) {
+		return fmt.Errorf("preset %q: want one of %v: %w", c.Preset, Presets(), ErrInvalidConfig)
+	}
+	if c.Tune == "" {
+		c.Tune = "zerolatency"
+	}
+	if c.Profile == "" {
+		c.Profile = "high"
+	}
+	switch c.Profile {
+	case "baseline", "main", "high":
+	default:
+		return fmt.Errorf("profile %q: want baseline, main or high: %w", c.Profile, ErrInvalidConfig)
+	}
+	if c.KeyInterval == 0 {
+		c.KeyInterval = 2 * time.Second
+	}
+	if c.KeyInterval < 0 || c.KeyInterval > time.Minute {
+		return fmt.Errorf("keyframe interval %v: want up to 1m: %w", c.KeyInterval, ErrInvalidConfig)
+	}
+	if c.BFrames < 0 || c.BFrames > 16 {
+		return fmt.Errorf("b-frames %d: want 0 to 16: %w", c.BFrames, ErrInvalidConfig)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// videoTimeBase is the encoder's clock: 90 kHz, as in MPEG systems.
+func videoTimeBase() astiav.Rational { return astiav.NewRational(1, 90000) }
+
+func toTicks(d time.Duration, tb astiav.Rational) int64 {
+	return int64(math.Round(float64(d) * float64(tb.Den()) / (float64(tb.Num()) * float64(time.Second))))
+}
+
+func fromTicks(t int64, tb astiav.Rational) time.Duration {
+	return time.Duration(math.Round(float64(t) * float64(tb.Num()) * float64(time.Second) / float64(tb.Den())))
+}
+
+// VideoEncoder encodes YUV420P (or, through swscale, any supported format
+// and size) to H.264.
+type VideoEncoder struct {
+	cfg    VideoConfig
+	cc     *astiav.CodecContext
+	frame  *astiav.Frame // encoder-sized YUV420P
+	src    *astiav.Frame // source-sized input when scaling
+	sws    *astiav.SoftwareScaleContext
+	swsKey [3]int
+	pkt    *astiav.Packet
+	lastPT int64
+	forceK bool
+	codec  media.CodecConfig
+}
+
+// NewVideo opens a libx264 encoder.
+func NewVideo(cfg VideoConfig) (*VideoEncoder, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	codec := astiav.FindEncoderByName("libx264")
+	if codec == nil {
+		return nil, fmt.Errorf("libx264: %w", ErrCodecUnavailable)
+	}
+	cc := astiav.AllocCodecContext(codec)
+	if cc == nil {
+		return nil, errors.New("allocating the H.264 encoder context failed")
+	}
+	e := &VideoEncoder{cfg: cfg, cc: cc, lastPT: math.MinInt64}
+	cc.SetWidth(cfg.Width)
+	cc.SetHeight(cfg.Height)
+	cc.SetPixelFormat(astiav.PixelFormatYuv420P)
+	cc.SetTimeBase(videoTimeBase())
+	cc.SetFramerate(rationalFPS(cfg.FPS))
+	cc.SetBitRate(int64(cfg.Bitrate))
+	gop := int(math.Round(cfg.KeyInterval.Seconds() * cfg.FPS))
+	if gop < 1 {
+		gop = 1
+	}
+	cc.SetGopSize(gop)
+	cc.SetFlags(cc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
+	if cfg.Threads > 0 {
+		cc.SetThreadCount(cfg.Threads)
+	}
+
+	d := astiav.NewDictionary()
+	defer d.Free()
+	opts := [][2]string{
+		{"preset", cfg.Preset},
+		{"profile", cfg.Profile},
+		{"bf", strconv.Itoa(cfg.BFrames)},
+		{"maxrate", strconv.Itoa(cfg.Bitrate)},
+		{"bufsize", strconv.Itoa(cfg.Bitrate)}, // one second of VBV: CBR-like
+		{"keyint_min", strconv.Itoa(gop)},
+		{"sc_threshold", "0"}, // keyframes on the interval, not on scene cuts
+		{"forced-idr", "1"},
+		{"x264-params", "nal-hrd=cbr:force-cfr=1"},
+	}
+	if cfg.Tune != "none" {
+		opts = append(opts, [2]string{"tune", cfg.Tune})
+	}
+	for _, o := range opts {
+		if err := d.Set(o[0], o[1], 0); err != nil {
+			cc.Free()
+			return nil, fmt.Errorf("setting %s: %w", o[0], err)
+		}
+	}
+	if err := cc.Open(codec, d); err != nil {
+		cc.Free()
+		return nil, fmt.Errorf("opening libx264 (%dx%d, %s, %s): %w", cfg.Width, cfg.Height, cfg.Preset, cfg.Profile, err)
+	}
+	e.frame = astiav.AllocFrame()
+	e.frame.SetWidth(cfg.Width)
+	e.frame.SetHeight(cfg.Height)
+	e.frame.SetPixelFormat(astiav.PixelFormatYuv420P)
+	if err := e.frame.AllocBuffer(0); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("allocating a frame: %w", err)
+	}
+	e.pkt = astiav.AllocPacket()
+	e.codec = media.CodecConfig{
+		Codec:     media.CodecH264,
+		Extradata: append([]byte(nil), cc.ExtraData()...),
+		Bitrate:   cfg.Bitrate,
+		Width:     cfg.Width,
+		Height:    cfg.Height,
+		FrameRate: cfg.FPS,
+	}
+	if len(e.codec.Extradata) == 0 {
+		e.Close()
+		return nil, errors.New("libx264 gave no SPS/PPS (global header)")
+	}
+	cfg.Logger.Debug("video encoder open", "size", fmt.Sprintf("%dx%d", cfg.Width, cfg.Height),
+		"fps", cfg.FPS, "bitrate", cfg.Bitrate, "preset", cfg.Preset, "tune", cfg.Tune, "gop", gop)
+	return e, nil
+}
+
+func rationalFPS(fps float64) astiav.Rational {
+	if fps == math.Trunc(fps) {
+		return astiav.NewRational(int(fps), 1)
+	}
+	return astiav.NewRational(int(math.Round(fps*1001)), 1001)
+}
+
+// Config describes the encoded track (SPS/PPS as Annex-B extradata).
+func (e *VideoEncoder) Config() media.CodecConfig { return e.codec }
+
+// ForceKeyframe makes the next encoded picture an IDR frame, e.g. after a
+// reconnect so that the server's new viewers can start at once.
+func (e *VideoEncoder) ForceKeyframe() { e.forceK = true }
+
+// Encode encodes one frame and returns the packets that came out (zero or
+// more; with zerolatency usually exactly one). The frame is not released.
+func (e *VideoEncoder) Encode(f *media.VideoFrame) ([]*media.Packet, error) {
+	in := e.frame
+	if f.Width != e.cfg.Width || f.Height != e.cfg.Height || f.Format != media.PixelFormatYUV420P {
+		if err := e.scale(f); err != nil {
+			return nil, err
+		}
+	} else if err := copyVideoIn(e.frame, f); err != nil {
+		return nil, err
+	}
+	pts := toTicks(f.PTS, videoTimeBase())
+	if pts <= e.lastPT {
+		pts = e.lastPT + 1 // the encoder needs strictly increasing PTS
+	}
+	e.lastPT = pts
+	in.SetPts(pts)
+	if e.forceK {
+		in.SetPictureType(astiav.PictureTypeI)
+		e.forceK = false
+	} else {
+		in.SetPictureType(astiav.PictureTypeNone)
+	}
+	if err := e.cc.SendFrame(in); err != nil {
+		return nil, fmt.Errorf("sending a frame to libx264: %w", err)
+	}
+	return e.receive()
+}
+
+func (e *VideoEncoder) scale(f *media.VideoFrame) error {
+	var pf astiav.PixelFormat
+	switch f.Format {
+	case media.PixelFormatYUV420P:
+		pf = astiav.PixelFormatYuv420P
+	case media.PixelFormatRGBA:
+		pf = astiav.PixelFormatRgba
+	default:
+		return fmt.Errorf("pixel format %v: %w", f.Format, ErrInvalidConfig)
+	}
+	key := [3]int{f.Width, f.Height, int(pf)}
+	if e.sws == nil || e.swsKey != key {
+		e.freeScaler()
+		sws, err := astiav.CreateSoftwareScaleContext(f.Width, f.Height, pf, e.cfg.Width, e.cfg.Height,
+			astiav.PixelFormatYuv420P, astiav.NewSoftwareScaleContextFlags(astiav.SoftwareScaleContextFlagBilinear))
+		if err != nil {
+			return fmt.Errorf("creating a scaler %dx%d %v -> %dx%d: %w", f.Width, f.Height, f.Format, e.cfg.Width, e.cfg.Height, err)
+		}
+		e.sws, e.swsKey = sws, key
+		e.src = astiav.AllocFrame()
+		e.src.SetWidth(f.Width)
+		e.src.SetHeight(f.Height)
+		e.src.SetPixelFormat(pf)
+		if err := e.src.AllocBuffer(0); err != nil {
+			return fmt.Errorf("allocating a frame: %w", err)
+		}
+	}
+	if err := copyVideoIn(e.src, f); err != nil {
+		return err
+	}
+	if err := makeWritable(e.frame); err != nil {
+		return err
+	}
+	if err := e.sws.ScaleFrame(e.src, e.frame); err != nil {
+		return fmt.Errorf("scaling: %w", err)
+	}
+	return nil
+}
+
+func (e *VideoEncoder) freeScaler() {
+	if e.sws != nil {
+		e.sws.Free()
+		e.sws = nil
+	}
+	if e.src != nil {
+		e.src.Free()
+		e.src = nil
+	}
+}
+
+func (e *VideoEncoder) receive() ([]*media.Packet, error) {
+	var out []*media.Packet
+	for {
+		err := e.cc.ReceivePacket(e.pkt)
+		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("receiving from libx264: %w", err)
+		}
+		out = append(out, &media.Packet{
+			Codec: media.CodecH264,
+			PTS:   fromTicks(e.pkt.Pts(), videoTimeBase()),
+			DTS:   fromTicks(e.pkt.Dts(), videoTimeBase()),
+			Key:   e.pkt.Flags().Has(astiav.PacketFlagKey),
+			Data:  append([]byte(nil), e.pkt.Data()...),
+		})
+		e.pkt.Unref()
+	}
+}
+
+// Flush drains the packets the encoder still holds (B-frames, lookahead).
+func (e *VideoEncoder) Flush() ([]*media.Packet, error) {
+	if err := e.cc.SendFrame(nil); err != nil && !errors.Is(err, astiav.ErrEof) {
+		return nil, fmt.Errorf("flushing libx264: %w", err)
+	}
+	return e.receive()
+}
+
+// Close frees the encoder.
+func (e *VideoEncoder) Close() {
+	e.freeScaler()
+	if e.frame != nil {
+		e.frame.Free()
+		e.frame = nil
+	}
+	if e.pkt != nil {
+		e.pkt.Free()
+		e.pkt = nil
+	}
+	if e.cc != nil {
+		e.cc.Free()
+		e.cc = nil
+	}
+}

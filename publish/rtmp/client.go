@@ -1,0 +1,523 @@
+package rtmp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	amf0 "github.com/yutopp/go-amf0"
+	"github.com/yutopp/go-rtmp/handshake"
+
+	"onair/publish/rtmp/chunk"
+)
+
+// Config describes one publish session. Zero fields take the defaults.
+type Config struct {
+	// Addr is host:port to dial. Required.
+	Addr string
+	// TLS, when set, makes the session RTMPS: TLS over TCP.
+	TLS *tls.Config
+	// App and TCURL go into the connect command; Key is the stream name
+	// passed to publish (with any query). Required.
+	App, TCURL, Key string
+	// Timeout bounds the whole set-up: dial, TLS, handshake, connect,
+	// createStream and publish. Default 8 s.
+	Timeout time.Duration
+	// WriteTimeout is how long one media write may block before the session
+	// is considered stalled. Default 10 s.
+	WriteTimeout time.Duration
+	// ChunkSize for what we send. Default 4096.
+	ChunkSize uint32
+	// Settle is how long Dial waits after NetStream.Publish.Start for the
+	// server to change its mind: nginx-rtmp, for one, confirms the publish
+	// and then drops the connection when an access rule denies it.
+	// Default 250 ms.
+	Settle time.Duration
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Client is a live publish session. Media writes are synchronous and must
+// come from one goroutine; Close may be called from any.
+type Client struct {
+	cfg      Config
+	nc       net.Conn
+	log      *slog.Logger
+	streamID uint32
+
+	wmu sync.Mutex // guards bw, cw
+	bw  *bufio.Writer
+	cw  *chunk.Writer
+
+	replies chan command // server commands, for the set-up phase
+	done    chan struct{}
+	errMu   sync.Mutex
+	err     error
+	wg      sync.WaitGroup
+
+	closeOnce sync.Once
+	sent      uint64
+	deadline  time.Time // of the set-up
+}
+
+type command struct {
+	name string
+	txID float64
+	args []interface{}
+}
+
+// Dial connects, performs the handshake, connect, createStream and publish,
+// and waits for NetStream.Publish.Start. On error nothing is left running.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 8 * time.Second
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.ChunkSize == 0 {
+		cfg.ChunkSize = 4096
+	}
+	if cfg.Settle == 0 {
+		cfg.Settle = 250 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	deadline := time.Now().Add(cfg.Timeout)
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	nc, err := dial(dctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		cfg:      cfg,
+		nc:       nc,
+		log:      cfg.Logger,
+		bw:       bufio.NewWriterSize(nc, 64*1024),
+		replies:  make(chan command, 16),
+		done:     make(chan struct{}),
+		deadline: deadline,
+	}
+	c.cw = chunk.NewWriter(c.bw)
+	// Tear the connection down if ctx ends while setting up.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	if err := c.setup(); err != nil {
+		c.abort()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func dial(ctx context.Context, cfg Config) (net.Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return nil, describeDialError(cfg.Addr, err)
+	}
+	if cfg.TLS == nil {
+		return nc, nil
+	}
+	tc := tls.Client(nc, cfg.TLS)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("TLS handshake with %s failed: %w", cfg.Addr, err)
+	}
+	return tc, nil
+}
+
+func describeDialError(addr string, err error) error {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		return fmt.Errorf("cannot find host %q: %w", dnsErr.Name, err)
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return fmt.Errorf("no answer from %s (host unreachable or port filtered): %w", addr, ErrTimeout)
+	}
+	return fmt.Errorf("cannot connect to %s: %w", addr, err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (c *Client) setup() error {
+	_ = c.nc.SetDeadline(c.deadline)
+	if err := handshake.HandshakeWithServer(c.nc, c.nc, &handshake.Config{SkipHandshakeVerification: true}); err != nil {
+		if isTimeout(err) {
+			return fmt.Errorf("no RTMP handshake from %s within %v: %w", c.cfg.Addr, c.cfg.Timeout, ErrTimeout)
+		}
+		return fmt.Errorf("RTMP handshake with %s failed: %w", c.cfg.Addr, c.readableErr(err))
+	}
+	_ = c.nc.SetDeadline(time.Time{})
+	reader, err := chunk.NewReader(bufio.NewReaderSize(c.nc, 64*1024), chunk.ReaderConfig{})
+	if err != nil {
+		return err
+	}
+	c.wg.Add(1)
+	go c.readLoop(reader)
+
+	if err := c.writeControl(typeSetChunkSize, be32(c.cfg.ChunkSize)); err != nil {
+		return err
+	}
+	if err := c.cw.SetChunkSize(c.cfg.ChunkSize); err != nil {
+		return err
+	}
+	connect := map[string]interface{}{
+		"app":      c.cfg.App,
+		"type":     "nonprivate",
+		"flashVer": "FMLE/3.0 (compatible; OnAir)",
+		"tcUrl":    c.cfg.TCURL,
+	}
+	if err := c.writeCommand(csidCommand, 0, "connect", 1, connect); err != nil {
+		return err
+	}
+	res, err := c.await(func(cmd command) bool { return cmd.txID == 1 && (cmd.name == "_result" || cmd.name == "_error") }, "connect")
+	if err != nil {
+		return err
+	}
+	if res.name == "_error" {
+		code, desc := statusOf(res.args)
+		return fmt.Errorf("connect to app %q: %s %s: %w", c.cfg.App, code, c.mask(desc), ErrRejected)
+	}
+	if err := c.writeCommand(csidCommand, 0, "releaseStream", 2, nil, c.cfg.Key); err != nil {
+		return err
+	}
+	if err := c.writeCommand(csidCommand, 0, "FCPublish", 3, nil, c.cfg.Key); err != nil {
+		return err
+	}
+	if err := c.writeCommand(csidCommand, 0, "createStream", 4, nil); err != nil {
+		return err
+	}
+	res, err = c.await(func(cmd command) bool { return cmd.txID == 4 && (cmd.name == "_result" || cmd.name == "_error") }, "createStream")
+	if err != nil {
+		return err
+	}
+	if res.name == "_error" || len(res.args) < 2 {
+		return fmt.Errorf("createStream refused: %w", ErrRejected)
+	}
+	id, ok := res.args[1].(float64)
+	if !ok || id < 0 || id > 1<<31 {
+		return fmt.Errorf("createStream returned %v, not a stream id: %w", res.args[1], ErrRejected)
+	}
+	c.streamID = uint32(id)
+	if err := c.writeCommand(csidStream, c.streamID, "publish", 5, nil, c.cfg.Key, "live"); err != nil {
+		return err
+	}
+	res, err = c.await(func(cmd command) bool {
+		if cmd.name == "_error" && cmd.txID == 5 {
+			return true
+		}
+		if cmd.name != "onStatus" {
+			return false
+		}
+		code, _ := statusOf(cmd.args)
+		return strings.HasPrefix(code, "NetStream.Publish.") || strings.HasPrefix(code, "NetConnection.") || levelOf(cmd.args) == "error"
+	}, "publish")
+	if err != nil {
+		if errors.Is(err, ErrClosed) {
+			return fmt.Errorf("the server closed the connection in reply to publish (stream key or app refused?): %w", ErrRejected)
+		}
+		return err
+	}
+	code, desc := statusOf(res.args)
+	if code != "NetStream.Publish.Start" {
+		if code == "" {
+			code = res.name
+		}
+		return fmt.Errorf("publish refused: %s %s: %w", code, c.mask(desc), ErrRejected)
+	}
+	select {
+	case <-c.done:
+		return fmt.Errorf("the server accepted the publish, then closed the connection (access denied?): %w", ErrRejected)
+	case <-time.After(c.cfg.Settle):
+	}
+	c.log.Debug("publishing", "addr", c.cfg.Addr, "app", c.cfg.App, "stream_id", c.streamID)
+	return nil
+}
+
+// mask hides the stream key in text that came from the server.
+func (c *Client) mask(s string) string {
+	if c.cfg.Key == "" {
+		return s
+	}
+	name := c.cfg.Key
+	if i := strings.IndexByte(name, '?'); i >= 0 {
+		s = strings.ReplaceAll(s, name, "****")
+		name = name[:i]
+	}
+	if name == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, name, "****")
+}
+
+func (c *Client) readableErr(err error) error {
+	if isTimeout(err) {
+		return ErrTimeout
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("the server closed the connection (not an RTMP server?): %w", ErrClosed)
+	}
+	return err
+}
+
+func (c *Client) await(match func(command) bool, what string) (command, error) {
+	t := time.NewTimer(time.Until(c.deadline))
+	defer t.Stop()
+	for {
+		select {
+		case cmd := <-c.replies:
+			if match(cmd) {
+				return cmd, nil
+			}
+		case <-c.done:
+			// Replies may have arrived just before the connection ended.
+			select {
+			case cmd := <-c.replies:
+				if match(cmd) {
+					return cmd, nil
+				}
+				continue
+			default:
+			}
+			return command{}, fmt.Errorf("waiting for the reply to %s: %w", what, c.Err())
+		case <-t.C:
+			return command{}, fmt.Errorf("no reply to %s from %s within %v: %w", what, c.cfg.Addr, c.cfg.Timeout, ErrTimeout)
+		}
+	}
+}
+
+func statusOf(args []interface{}) (code, desc string) {
+	for _, a := range args {
+		if m, ok := a.(map[string]interface{}); ok {
+			code, _ = m["code"].(string)
+			desc, _ = m["description"].(string)
+			if code != "" {
+				return code, desc
+			}
+		}
+	}
+	return "", ""
+}
+
+func levelOf(args []interface{}) string {
+	for _, a := range args {
+		if m, ok := a.(map[string]interface{}); ok {
+			if l, ok := m["level"].(string); ok {
+				return l
+			}
+		}
+	}
+	return ""
+}
+
+func be32(v uint32) []byte {
+	b := make([]byte, 4)
+	binary.BigEndian.PutUint32(b, v)
+	return b
+}
+
+// readLoop reads what the server sends until the connection ends.
+func (c *Client) readLoop(r *chunk.Reader) {
+	defer c.wg.Done()
+	var window uint32
+	var acked uint64
+	for {
+		m, err := r.ReadMessage()
+		if err != nil {
+			c.fail(c.readableErr(err))
+			return
+		}
+		if window > 0 && r.BytesRead()-acked >= uint64(window) {
+			acked = r.BytesRead()
+			if err := c.writeControl(typeAck, be32(uint32(acked))); err != nil {
+				c.fail(err)
+				return
+			}
+		}
+		switch m.TypeID {
+		case typeWindowAckSize:
+			if len(m.Payload) >= 4 {
+				window = binary.BigEndian.Uint32(m.Payload)
+			}
+		case typeUserControl:
+			// PingRequest (6) → PingResponse (7) with the same timestamp.
+			if len(m.Payload) >= 6 && binary.BigEndian.Uint16(m.Payload) == 6 {
+				resp := append([]byte{0, 7}, m.Payload[2:6]...)
+				if err := c.writeControl(typeUserControl, resp); err != nil {
+					c.fail(err)
+					return
+				}
+			}
+		case typeCommandAMF0:
+			cmd, err := decodeCommand(m.Payload)
+			if err != nil {
+				c.log.Debug("undecodable command from server", "err", err)
+				continue
+			}
+			if cmd.name == "onStatus" {
+				code, _ := statusOf(cmd.args)
+				c.log.Debug("server status", "code", code)
+			}
+			select {
+			case c.replies <- cmd:
+			default: // nobody is waiting for replies once live
+			}
+		}
+	}
+}
+
+func decodeCommand(p []byte) (command, error) {
+	d := amf0.NewDecoder(bytes.NewReader(p))
+	var cmd command
+	if err := d.Decode(&cmd.name); err != nil {
+		return cmd, err
+	}
+	if err := d.Decode(&cmd.txID); err != nil {
+		return cmd, err
+	}
+	for {
+		var v interface{}
+		if err := d.Decode(&v); err != nil {
+			break
+		}
+		cmd.args = append(cmd.args, v)
+	}
+	return cmd, nil
+}
+
+func (c *Client) fail(err error) {
+	c.errMu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.errMu.Unlock()
+	c.closeOnce.Do(func() { close(c.done) })
+	c.nc.Close()
+}
+
+// Err is why the session ended, once Done is closed.
+func (c *Client) Err() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	if c.err == nil {
+		return ErrClosed
+	}
+	return c.err
+}
+
+// Done is closed when the session has ended.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// BytesSent counts the media payload bytes written so far.
+func (c *Client) BytesSent() uint64 {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.sent
+}
+
+func (c *Client) writeMessage(m *chunk.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	select {
+	case <-c.done:
+		return c.Err()
+	default:
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	err := c.cw.WriteMessage(m)
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	if err != nil {
+		if isTimeout(err) {
+			err = fmt.Errorf("sending to %s stalled for %v: %w", c.cfg.Addr, c.cfg.WriteTimeout, ErrTimeout)
+		} else {
+			err = fmt.Errorf("sending to %s: %w", c.cfg.Addr, err)
+		}
+		c.fail(err) // fail does not take wmu
+		return err
+	}
+	if m.TypeID == typeAudio || m.TypeID == typeVideo || m.TypeID == typeDataAMF0 {
+		c.sent += uint64(len(m.Payload))
+	}
+	return nil
+}
+
+func (c *Client) writeControl(typ uint8, payload []byte) error {
+	return c.writeMessage(&chunk.Message{ChunkStreamID: csidControl, TypeID: typ, Payload: payload})
+}
+
+func (c *Client) writeCommand(csid int, streamID uint32, name string, txID float64, obj interface{}, args ...interface{}) error {
+	var buf bytes.Buffer
+	e := amf0.NewEncoder(&buf)
+	vals := append([]interface{}{name, txID, obj}, args...)
+	for _, v := range vals {
+		if err := e.Encode(v); err != nil {
+			return fmt.Errorf("encoding %s: %w", name, err)
+		}
+	}
+	return c.writeMessage(&chunk.Message{ChunkStreamID: csid, TypeID: typeCommandAMF0, StreamID: streamID, Payload: buf.Bytes()})
+}
+
+// WriteVideo sends one FLV video tag body at timestamp ms.
+func (c *Client) WriteVideo(ts uint32, body []byte) error {
+	return c.writeMessage(&chunk.Message{ChunkStreamID: csidVideo, TypeID: typeVideo, StreamID: c.streamID, Timestamp: ts, Payload: body})
+}
+
+// WriteAudio sends one FLV audio tag body at timestamp ms.
+func (c *Client) WriteAudio(ts uint32, body []byte) error {
+	return c.writeMessage(&chunk.Message{ChunkStreamID: csidAudio, TypeID: typeAudio, StreamID: c.streamID, Timestamp: ts, Payload: body})
+}
+
+// WriteData sends an AMF0 data message (e.g. @setDataFrame onMetaData).
+func (c *Client) WriteData(body []byte) error {
+	return c.writeMessage(&chunk.Message{ChunkStreamID: csidData, TypeID: typeDataAMF0, StreamID: c.streamID, Payload: body})
+}
+
+// Close unpublishes (FCUnpublish, deleteStream), lets the server read all
+// that was sent, and closes the connection. It returns after the reader
+// goroutine ended. Writes are synchronous, so everything written before
+// Close has been handed to the connection.
+func (c *Client) Close() error {
+	select {
+	case <-c.done:
+	default:
+		_ = c.writeCommand(csidCommand, 0, "FCUnpublish", 6, nil, c.cfg.Key)
+		_ = c.writeCommand(csidCommand, 0, "deleteStream", 7, nil, float64(c.streamID))
+		// Half-close and wait for the server to close its side, so that
+		// it reads all we sent instead of meeting a reset.
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		}
+		select {
+		case <-c.done:
+		case <-time.After(2 * time.Second):
+		}
+	}
+	c.abort()
+	return nil
+}
+
+// abort closes the connection at once and waits for the reader.
+func (c *Client) abort() {
+	c.fail(ErrClosed)
+	c.wg.Wait()
+}

@@ -1,0 +1,126 @@
+package publish
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// ErrBadURL is returned by ParseURL when a destination URL cannot be used;
+// the message says why and never contains the stream key.
+var ErrBadURL = errors.New("bad stream URL")
+
+// Target is a parsed publish destination
+// rtmp[s]://host[:port]/app[/instance]/streamkey[?query].
+type Target struct {
+	// Scheme is "rtmp" or "rtmps".
+	Scheme string
+	// Host is the host name or address, without port.
+	Host string
+	// Port defaults to 1935 for rtmp and 443 for rtmps.
+	Port string
+	// App is everything between the host and the last path element,
+	// e.g. "live" or "app/instance".
+	App string
+	// Key is the stream name, with the original query ("key?token=…")
+	// kept for servers that authenticate with it. Never log it.
+	Key string
+}
+
+// ParseURL parses a destination URL.
+func ParseURL(raw string) (*Target, error) {
+	masked := MaskURL(raw)
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a URL: %w", masked, ErrBadURL)
+	}
+	t := &Target{Scheme: strings.ToLower(u.Scheme)}
+	switch t.Scheme {
+	case "rtmp":
+		t.Port = "1935"
+	case "rtmps":
+		t.Port = "443"
+	case "":
+		return nil, fmt.Errorf("%s: missing scheme, want rtmp:// or rtmps://: %w", masked, ErrBadURL)
+	default:
+		return nil, fmt.Errorf("%s: unsupported scheme %q, want rtmp or rtmps: %w", masked, u.Scheme, ErrBadURL)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%s: user info in the URL is not supported: %w", masked, ErrBadURL)
+	}
+	t.Host = u.Hostname()
+	if t.Host == "" {
+		return nil, fmt.Errorf("%s: missing host: %w", masked, ErrBadURL)
+	}
+	if p := u.Port(); p != "" {
+		t.Port = p
+	}
+	path := strings.Trim(u.EscapedPath(), "/")
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 || i == len(path)-1 {
+		// The one path element may be the key: show none of it.
+		return nil, fmt.Errorf("%s://%s/%s: want /app/streamkey after the host: %w", u.Scheme, u.Host, maskKey, ErrBadURL)
+	}
+	app, err := url.PathUnescape(path[:i])
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad escaping in the app name: %w", masked, ErrBadURL)
+	}
+	key, err := url.PathUnescape(path[i+1:])
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad escaping in the stream key: %w", masked, ErrBadURL)
+	}
+	t.App, t.Key = app, key
+	if u.RawQuery != "" {
+		t.Key += "?" + u.RawQuery
+	}
+	return t, nil
+}
+
+// Addr is host:port for dialing.
+func (t *Target) Addr() string { return net.JoinHostPort(t.Host, t.Port) }
+
+// TCURL is the tcUrl sent in connect: the URL up to and including the app.
+func (t *Target) TCURL() string {
+	return t.Scheme + "://" + t.Addr() + "/" + t.App
+}
+
+// String is the URL with the stream key masked.
+func (t *Target) String() string {
+	return t.TCURL() + "/" + maskKey
+}
+
+const maskKey = "****"
+
+// MaskURL hides the stream key (the last path element) and any query of a
+// URL-like string, for logs and error messages. It never fails: input that
+// does not parse is masked from the first slash after the host on.
+func MaskURL(raw string) string {
+	s := strings.TrimSpace(raw)
+	rest := s
+	prefix := ""
+	if i := strings.Index(s, "://"); i >= 0 {
+		prefix, rest = s[:i+3], s[i+3:]
+	}
+	if i := strings.IndexAny(rest, "@"); i >= 0 {
+		rest = rest[i+1:] // drop user:password
+		prefix += "****@"
+	}
+	if q := strings.IndexAny(rest, "?#"); q >= 0 {
+		rest = rest[:q]
+	}
+	slash := strings.IndexByte(rest, '/')
+	if slash < 0 {
+		return prefix + rest
+	}
+	host, path := rest[:slash], strings.TrimRight(rest[slash:], "/")
+	last := strings.LastIndexByte(path, '/')
+	if last <= 0 { // only "/app" or nothing: no key to hide
+		if strings.ContainsAny(s, "?#") {
+			return prefix + host + path + "?" + maskKey
+		}
+		return prefix + host + path
+	}
+	return prefix + host + path[:last+1] + maskKey
+}
