@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -165,6 +166,7 @@ func TestReconnect(t *testing.T) {
 	}
 	port := ng.RTMPPort
 	url := ng.URL("live", "rc")
+	before := runtime.NumGoroutine()
 	b, err := StartBroadcast(context.Background(), BroadcastConfig{
 		Video: "testsrc", Audio: "tone", Width: 320, Height: 240, FPS: 25, VideoBitrate: 400_000,
 		AudioBitrate: 64_000, Preset: "ultrafast", KeyInterval: time.Second, URLs: []string{url},
@@ -173,7 +175,12 @@ func TestReconnect(t *testing.T) {
 		ng.Stop()
 		t.Fatal(err)
 	}
-	defer b.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			b.Close()
+		}
+	}()
 	time.Sleep(2 * time.Second)
 	ng.Stop()
 	waitState(t, b, "reconnecting", 5*time.Second)
@@ -197,6 +204,10 @@ func TestReconnect(t *testing.T) {
 	if v, ok := p.Stream("video"); !ok || v.CodecName != "h264" || v.Width != 320 {
 		t.Errorf("after reconnect: %+v", p.Streams)
 	}
+	b.Close()
+	closed = true
+	ng2.Stop()
+	checkGoroutines(t, before)
 }
 
 func waitState(t *testing.T, b *Broadcast, want string, within time.Duration) {
