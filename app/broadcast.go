@@ -25,6 +25,7 @@ type BroadcastConfig struct {
 	VideoBitrate int
 	AudioBitrate int
 	Preset       string
+	Profile      string
 	KeyInterval  time.Duration
 	// URLs are the destinations; each has its own queue and reconnects.
 	URLs     []string
@@ -77,7 +78,7 @@ func StartBroadcast(ctx context.Context, cfg BroadcastConfig) (_ *Broadcast, err
 	}()
 	b.venc, err = encode.NewVideo(encode.VideoConfig{
 		Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, Bitrate: cfg.VideoBitrate,
-		Preset: cfg.Preset, KeyInterval: cfg.KeyInterval, Logger: cfg.Logger,
+		Preset: cfg.Preset, Profile: cfg.Profile, KeyInterval: cfg.KeyInterval, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,7 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		abitrate = fs.String("abitrate", "128k", "audio bitrate")
 		preset   = fs.String("preset", "veryfast", "x264 preset: "+strings.Join(encode.Presets(), ", "))
 		keyint   = fs.Duration("keyint", 2*time.Second, "keyframe interval")
+		profile  = fs.String("profile", "high", "H.264 profile: baseline, main, high")
 		duration = fs.Duration("duration", 0, "stop after this long (0: until Ctrl-C)")
 		insecure = fs.Bool("insecure", false, "rtmps: accept any server certificate (self-signed servers)")
 		stats    = fs.Bool("stats-json", false, "print one JSON line of statistics per second on stdout")
@@ -85,7 +86,7 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Going live may take up to the connect timeout; Ctrl-C aborts it.
 	b, err := StartBroadcast(ctx, BroadcastConfig{
 		Video: *video, Audio: *audio, Width: w, Height: h, FPS: fps,
-		VideoBitrate: vb, AudioBitrate: ab, Preset: *preset, KeyInterval: *keyint,
+		VideoBitrate: vb, AudioBitrate: ab, Preset: *preset, Profile: *profile, KeyInterval: *keyint,
 		URLs: to, Insecure: *insecure, Logger: log,
 	})
 	if err != nil {
