@@ -363,6 +363,10 @@ func (p *Publisher) discardStale() {
 func (p *Publisher) pump(ctx context.Context, c *rtmp.Client) error {
 	for {
 		for {
+			if ctx.Err() != nil {
+				// Closing: flush sends the rest, within FlushTimeout.
+				return ctx.Err()
+			}
 			pk, ok := p.queue.TryPop()
 			if !ok {
 				break
