@@ -38,6 +38,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "live":
 		err = runLive(ctx, args[1:], stdout, stderr)
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "onair", Version)
 	case "help", "-h", "--help", "-help":
@@ -69,6 +71,7 @@ func usage(w io.Writer) {
 
 Usage:
   onair live [flags] --to URL   push the test source as H.264/AAC over RTMP or RTMPS
+  onair serve [flags]           the loopback server: RTMP in and out, HLS, HTTP-FLV
   onair version                 print the version
 
 Run 'onair live -h' for the live flags.

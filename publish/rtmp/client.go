@@ -2,10 +2,8 @@ package rtmp
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	amf0 "github.com/yutopp/go-amf0"
 	"github.com/yutopp/go-rtmp/handshake"
 
 	"onair/publish/rtmp/chunk"
@@ -43,37 +40,32 @@ type Config struct {
 	// and then drops the connection when an access rule denies it.
 	// Default 250 ms.
 	Settle time.Duration
+	// Play makes the session a player instead of a publisher: Dial waits
+	// for NetStream.Play.Start and the media arrives through ReadMedia.
+	Play bool
 	// Logger; default slog.Default().
 	Logger *slog.Logger
+}
+
+// Media is one audio (8), video (9) or data (18) message received while
+// playing; Payload is an FLV tag body.
+type Media struct {
+	TypeID    uint8
+	Timestamp uint32
+	Payload   []byte
 }
 
 // Client is a live publish session. Media writes are synchronous and must
 // come from one goroutine; Close may be called from any.
 type Client struct {
+	*conn
 	cfg      Config
-	nc       net.Conn
-	log      *slog.Logger
 	streamID uint32
 
-	wmu sync.Mutex // guards bw, cw
-	bw  *bufio.Writer
-	cw  *chunk.Writer
-
-	replies chan command // server commands, for the set-up phase
-	done    chan struct{}
-	errMu   sync.Mutex
-	err     error
-	wg      sync.WaitGroup
-
-	closeOnce sync.Once
-	sent      uint64
-	deadline  time.Time // of the set-up
-}
-
-type command struct {
-	name string
-	txID float64
-	args []interface{}
+	replies  chan command // server commands, for the set-up phase
+	media    chan Media   // play mode
+	wg       sync.WaitGroup
+	deadline time.Time // of the set-up
 }
 
 // Dial connects, performs the handshake, connect, createStream and publish,
@@ -102,15 +94,12 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
+		conn:     newConn(nc, cfg.Addr, cfg.WriteTimeout, cfg.Logger),
 		cfg:      cfg,
-		nc:       nc,
-		log:      cfg.Logger,
-		bw:       bufio.NewWriterSize(nc, 64*1024),
 		replies:  make(chan command, 16),
-		done:     make(chan struct{}),
+		media:    make(chan Media, 256),
 		deadline: deadline,
 	}
-	c.cw = chunk.NewWriter(c.bw)
 	// Tear the connection down if ctx ends while setting up.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
@@ -173,10 +162,7 @@ func (c *Client) setup() error {
 	c.wg.Add(1)
 	go c.readLoop(reader)
 
-	if err := c.writeControl(typeSetChunkSize, be32(c.cfg.ChunkSize)); err != nil {
-		return err
-	}
-	if err := c.cw.SetChunkSize(c.cfg.ChunkSize); err != nil {
+	if err := c.setChunkSize(c.cfg.ChunkSize); err != nil {
 		return err
 	}
 	connect := map[string]interface{}{
@@ -196,11 +182,13 @@ func (c *Client) setup() error {
 		code, desc := statusOf(res.args)
 		return fmt.Errorf("connect to app %q: %s %s: %w", c.cfg.App, code, c.mask(desc), ErrRejected)
 	}
-	if err := c.writeCommand(csidCommand, 0, "releaseStream", 2, nil, c.cfg.Key); err != nil {
-		return err
-	}
-	if err := c.writeCommand(csidCommand, 0, "FCPublish", 3, nil, c.cfg.Key); err != nil {
-		return err
+	if !c.cfg.Play {
+		if err := c.writeCommand(csidCommand, 0, "releaseStream", 2, nil, c.cfg.Key); err != nil {
+			return err
+		}
+		if err := c.writeCommand(csidCommand, 0, "FCPublish", 3, nil, c.cfg.Key); err != nil {
+			return err
+		}
 	}
 	if err := c.writeCommand(csidCommand, 0, "createStream", 4, nil); err != nil {
 		return err
@@ -217,6 +205,9 @@ func (c *Client) setup() error {
 		return fmt.Errorf("createStream returned %v, not a stream id: %w", res.args[1], ErrRejected)
 	}
 	c.streamID = uint32(id)
+	if c.cfg.Play {
+		return c.play()
+	}
 	if err := c.writeCommand(csidStream, c.streamID, "publish", 5, nil, c.cfg.Key, "live"); err != nil {
 		return err
 	}
@@ -250,6 +241,49 @@ func (c *Client) setup() error {
 	}
 	c.log.Debug("publishing", "addr", c.cfg.Addr, "app", c.cfg.App, "stream_id", c.streamID)
 	return nil
+}
+
+// play asks for the stream (live, from now) and waits for Play.Start.
+func (c *Client) play() error {
+	if err := c.writeCommand(csidStream, c.streamID, "play", 0, nil, c.cfg.Key, -1000.0); err != nil {
+		return err
+	}
+	// SetBufferLength (3): stream id, 100 ms.
+	if err := c.writeControl(typeUserControl, append(append([]byte{0, 3}, be32(c.streamID)...), be32(100)...)); err != nil {
+		return err
+	}
+	res, err := c.await(func(cmd command) bool {
+		if cmd.name != "onStatus" {
+			return false
+		}
+		code, _ := statusOf(cmd.args)
+		return code == "NetStream.Play.Start" || levelOf(cmd.args) == "error"
+	}, "play")
+	if err != nil {
+		return err
+	}
+	if code, desc := statusOf(res.args); code != "NetStream.Play.Start" {
+		return fmt.Errorf("play refused: %s %s: %w", code, c.mask(desc), ErrRejected)
+	}
+	return nil
+}
+
+// ReadMedia returns the next media message of a play session. Not reading
+// holds the connection up (the server sees a slow player).
+func (c *Client) ReadMedia(ctx context.Context) (Media, error) {
+	select {
+	case m := <-c.media:
+		return m, nil
+	default:
+	}
+	select {
+	case m := <-c.media:
+		return m, nil
+	case <-c.done:
+		return Media{}, c.Err()
+	case <-ctx.Done():
+		return Media{}, ctx.Err()
+	}
 }
 
 // mask hides the stream key in text that came from the server.
@@ -328,41 +362,24 @@ func levelOf(args []interface{}) string {
 	return ""
 }
 
-func be32(v uint32) []byte {
-	b := make([]byte, 4)
-	binary.BigEndian.PutUint32(b, v)
-	return b
-}
-
 // readLoop reads what the server sends until the connection ends.
 func (c *Client) readLoop(r *chunk.Reader) {
 	defer c.wg.Done()
-	var window uint32
-	var acked uint64
 	for {
 		m, err := r.ReadMessage()
 		if err != nil {
 			c.fail(c.readableErr(err))
 			return
 		}
-		if window > 0 && r.BytesRead()-acked >= uint64(window) {
-			acked = r.BytesRead()
-			if err := c.writeControl(typeAck, be32(uint32(acked))); err != nil {
-				c.fail(err)
-				return
-			}
+		if err := c.control(r, m); err != nil {
+			return
 		}
 		switch m.TypeID {
-		case typeWindowAckSize:
-			if len(m.Payload) >= 4 {
-				window = binary.BigEndian.Uint32(m.Payload)
-			}
-		case typeUserControl:
-			// PingRequest (6) → PingResponse (7) with the same timestamp.
-			if len(m.Payload) >= 6 && binary.BigEndian.Uint16(m.Payload) == 6 {
-				resp := append([]byte{0, 7}, m.Payload[2:6]...)
-				if err := c.writeControl(typeUserControl, resp); err != nil {
-					c.fail(err)
+		case typeAudio, typeVideo, typeDataAMF0:
+			if c.cfg.Play {
+				select {
+				case c.media <- Media{TypeID: m.TypeID, Timestamp: m.Timestamp, Payload: m.Payload}:
+				case <-c.done:
 					return
 				}
 			}
@@ -382,99 +399,6 @@ func (c *Client) readLoop(r *chunk.Reader) {
 			}
 		}
 	}
-}
-
-func decodeCommand(p []byte) (command, error) {
-	d := amf0.NewDecoder(bytes.NewReader(p))
-	var cmd command
-	if err := d.Decode(&cmd.name); err != nil {
-		return cmd, err
-	}
-	if err := d.Decode(&cmd.txID); err != nil {
-		return cmd, err
-	}
-	for {
-		var v interface{}
-		if err := d.Decode(&v); err != nil {
-			break
-		}
-		cmd.args = append(cmd.args, v)
-	}
-	return cmd, nil
-}
-
-func (c *Client) fail(err error) {
-	c.errMu.Lock()
-	if c.err == nil {
-		c.err = err
-	}
-	c.errMu.Unlock()
-	c.closeOnce.Do(func() { close(c.done) })
-	c.nc.Close()
-}
-
-// Err is why the session ended, once Done is closed.
-func (c *Client) Err() error {
-	c.errMu.Lock()
-	defer c.errMu.Unlock()
-	if c.err == nil {
-		return ErrClosed
-	}
-	return c.err
-}
-
-// Done is closed when the session has ended.
-func (c *Client) Done() <-chan struct{} { return c.done }
-
-// BytesSent counts the media payload bytes written so far.
-func (c *Client) BytesSent() uint64 {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.sent
-}
-
-func (c *Client) writeMessage(m *chunk.Message) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	select {
-	case <-c.done:
-		return c.Err()
-	default:
-	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-	err := c.cw.WriteMessage(m)
-	if err == nil {
-		err = c.bw.Flush()
-	}
-	if err != nil {
-		if isTimeout(err) {
-			err = fmt.Errorf("sending to %s stalled for %v: %w", c.cfg.Addr, c.cfg.WriteTimeout, ErrTimeout)
-		} else {
-			err = fmt.Errorf("sending to %s: %w", c.cfg.Addr, err)
-		}
-		c.fail(err) // fail does not take wmu
-		return err
-	}
-	if m.TypeID == typeAudio || m.TypeID == typeVideo || m.TypeID == typeDataAMF0 {
-		c.sent += uint64(len(m.Payload))
-	}
-	return nil
-}
-
-func (c *Client) writeControl(typ uint8, payload []byte) error {
-	return c.writeMessage(&chunk.Message{ChunkStreamID: csidControl, TypeID: typ, Payload: payload})
-}
-
-func (c *Client) writeCommand(csid int, streamID uint32, name string, txID float64, obj interface{}, args ...interface{}) error {
-	var buf bytes.Buffer
-	e := amf0.NewEncoder(&buf)
-	vals := append([]interface{}{name, txID, obj}, args...)
-	for _, v := range vals {
-		if err := e.Encode(v); err != nil {
-			return fmt.Errorf("encoding %s: %w", name, err)
-		}
-	}
-	return c.writeMessage(&chunk.Message{ChunkStreamID: csid, TypeID: typeCommandAMF0, StreamID: streamID, Payload: buf.Bytes()})
 }
 
 // WriteVideo sends one FLV video tag body at timestamp ms.
@@ -500,7 +424,9 @@ func (c *Client) Close() error {
 	select {
 	case <-c.done:
 	default:
-		_ = c.writeCommand(csidCommand, 0, "FCUnpublish", 6, nil, c.cfg.Key)
+		if !c.cfg.Play {
+			_ = c.writeCommand(csidCommand, 0, "FCUnpublish", 6, nil, c.cfg.Key)
+		}
 		_ = c.writeCommand(csidCommand, 0, "deleteStream", 7, nil, float64(c.streamID))
 		// Half-close and wait for the server to close its side, so that
 		// it reads all we sent instead of meeting a reset.

@@ -1,0 +1,212 @@
+package loopback
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"onair/internal/media"
+	"onair/publish/flv"
+	"onair/publish/loopback/hls"
+)
+
+// hlsOut feeds one stream into an HLS muxer, through the hub like any
+// viewer (a slow muxer drops, it never holds the publisher up).
+type hlsOut struct {
+	reader  *Reader
+	created chan struct{} // closed when muxer is set (or the stream ended first)
+	mu      sync.Mutex
+	muxer   *hls.Muxer
+	viewers map[string]time.Time // HLS clients by address, last seen
+}
+
+// startHLS starts the HLS output of a stream that just got a publisher.
+func (s *Server) startHLS(name string) {
+	r, err := s.hub.Play(name, "internal")
+	if err != nil {
+		return
+	}
+	o := &hlsOut{reader: r, created: make(chan struct{}), viewers: map[string]time.Time{}}
+	s.mu.Lock()
+	old := s.hls[name]
+	s.hls[name] = o
+	s.mu.Unlock()
+	if old != nil {
+		s.hub.Leave(name, old.reader)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		o.run(s, name)
+		s.mu.Lock()
+		if s.hls[name] == o {
+			delete(s.hls, name)
+		}
+		s.mu.Unlock()
+	}()
+}
+
+func (o *hlsOut) run(s *Server, name string) {
+	var video, audio *media.CodecConfig
+	defer func() {
+		o.mu.Lock()
+		if o.muxer != nil {
+			o.muxer.Close()
+		} else {
+			close(o.created)
+		}
+		o.mu.Unlock()
+	}()
+	var pending []*media.Packet
+	var buf []*Unit
+	for {
+		buf = o.reader.Next(buf)
+		for _, u := range buf {
+			switch {
+			case u.Kind == KindVideo && u.Header:
+				video = videoConfig(u)
+			case u.Kind == KindAudio && u.Header:
+				audio = audioConfig(u)
+			case u.Kind == KindData:
+			default:
+				p := toPacket(u)
+				if p == nil {
+					continue
+				}
+				o.mu.Lock()
+				m := o.muxer
+				o.mu.Unlock()
+				if m == nil {
+					// Wait for both headers (or a second of media) before muxing.
+					pending = append(pending, p)
+					if (video == nil || audio == nil) && len(pending) < 100 {
+						continue
+					}
+					if video == nil && audio == nil {
+						pending = pending[:0]
+						continue
+					}
+					nm, err := hls.NewMuxer(hls.MuxerConfig{Video: video, Audio: audio, Logger: s.log})
+					if err != nil {
+						s.log.Warn("no HLS for this stream", "stream", name, "err", err)
+						return
+					}
+					o.mu.Lock()
+					o.muxer = nm
+					close(o.created)
+					o.mu.Unlock()
+					m = nm
+					for _, q := range pending {
+						_ = m.WritePacket(q)
+					}
+					pending = nil
+					continue
+				}
+				if err := m.WritePacket(p); err != nil {
+					s.log.Debug("HLS packet skipped", "stream", name, "err", err)
+				}
+			}
+		}
+		if len(buf) > 0 {
+			continue
+		}
+		select {
+		case <-o.reader.Done():
+			return
+		case <-o.reader.Ready():
+		}
+	}
+}
+
+func videoConfig(u *Unit) *media.CodecConfig {
+	var tag flv.VideoTag
+	var rec flv.AVCDecoderConfigurationRecord
+	if tag.Unmarshal(u.Body) != nil || rec.Unmarshal(tag.Data) != nil {
+		return nil
+	}
+	c := &media.CodecConfig{Codec: media.CodecH264, Extradata: rec.AnnexB()}
+	if len(rec.SPS) > 0 {
+		c.Width, c.Height, _ = flv.SPSSize(rec.SPS[0])
+	}
+	return c
+}
+
+func audioConfig(u *Unit) *media.CodecConfig {
+	var tag flv.AudioTag
+	var asc flv.AudioSpecificConfig
+	if tag.Unmarshal(u.Body) != nil || asc.Unmarshal(tag.Data) != nil {
+		return nil
+	}
+	return &media.CodecConfig{Codec: media.CodecAAC, Extradata: append([]byte(nil), tag.Data...),
+		SampleRate: asc.SampleRate, Channels: asc.Channels()}
+}
+
+// toPacket turns an FLV media unit into a media.Packet (Annex-B for H.264).
+func toPacket(u *Unit) *media.Packet {
+	switch u.Kind {
+	case KindVideo:
+		var tag flv.VideoTag
+		if tag.Unmarshal(u.Body) != nil || tag.AVCPacketType != flv.AVCPacketTypeNALU {
+			return nil
+		}
+		nalus, err := flv.UnmarshalAVCC(tag.Data, 4)
+		if err != nil || len(nalus) == 0 {
+			return nil
+		}
+		return &media.Packet{Codec: media.CodecH264, DTS: u.DTS,
+			PTS: u.DTS + time.Duration(tag.CompositionTime)*time.Millisecond,
+			Key: u.Key, Data: flv.JoinAnnexB(nalus)}
+	case KindAudio:
+		var tag flv.AudioTag
+		if tag.Unmarshal(u.Body) != nil || tag.AACPacketType != flv.AACPacketTypeRaw {
+			return nil
+		}
+		return &media.Packet{Codec: media.CodecAAC, DTS: u.DTS, PTS: u.DTS, Key: true, Data: tag.Data}
+	}
+	return nil
+}
+
+// serveHLS serves /live/NAME/FILE from the stream's muxer.
+func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, name, file string) {
+	s.mu.Lock()
+	o := s.hls[name]
+	s.mu.Unlock()
+	if o == nil {
+		http.Error(w, "no live stream named "+name, http.StatusNotFound)
+		return
+	}
+	select {
+	case <-o.created:
+	case <-r.Context().Done():
+		return
+	case <-time.After(5 * time.Second):
+	}
+	o.mu.Lock()
+	m := o.muxer
+	if file == "index.m3u8" {
+		o.viewers[r.RemoteAddr] = time.Now()
+	}
+	o.mu.Unlock()
+	if m == nil {
+		http.Error(w, "stream has no media yet", http.StatusServiceUnavailable)
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/" + file
+	m.ServeHTTP(w, r2)
+}
+
+// activeViewers counts the HLS clients that fetched the playlist lately.
+func (o *hlsOut) activeViewers(within time.Duration) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for addr, seen := range o.viewers {
+		if time.Since(seen) <= within {
+			n++
+		} else {
+			delete(o.viewers, addr)
+		}
+	}
+	return n
+}

@@ -1,0 +1,125 @@
+package loopback
+
+import (
+	"testing"
+	"time"
+)
+
+func video(dts int, key bool) *Unit {
+	ft := byte(0x27)
+	if key {
+		ft = 0x17
+	}
+	return &Unit{Kind: KindVideo, DTS: time.Duration(dts) * time.Millisecond, Body: []byte{ft, 1, 0, 0, 0, byte(dts)}}
+}
+
+func audio(dts int) *Unit {
+	return &Unit{Kind: KindAudio, DTS: time.Duration(dts) * time.Millisecond, Body: []byte{0xaf, 1, byte(dts)}}
+}
+
+func headers(p *Publication) {
+	p.Write(&Unit{Kind: KindData, Body: []byte{2, 0, 10}})
+	p.Write(&Unit{Kind: KindVideo, Body: []byte{0x17, 0, 0, 0, 0, 1}})
+	p.Write(&Unit{Kind: KindAudio, Body: []byte{0xaf, 0, 0x11, 0x90}})
+}
+
+func TestLateJoinerGetsHeadersAndGOP(t *testing.T) {
+	h := NewHub(HubConfig{})
+	defer h.Close()
+	p, err := h.Publish("s", "1.2.3.4:5", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers(p)
+	p.Write(video(0, true))
+	p.Write(video(33, false))
+	p.Write(video(66, true)) // the GOP restarts here
+	p.Write(audio(70))
+	p.Write(video(100, false))
+	r, err := h.Play("s", "rtmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Next(nil)
+	if len(got) != 6 {
+		t.Fatalf("joined with %d units, want 3 headers + 3 of the GOP", len(got))
+	}
+	if !got[0].Header || !got[1].Header || !got[2].Header {
+		t.Fatalf("first units are not the headers: %+v", got[:3])
+	}
+	if !got[3].Key || got[3].DTS != 66*time.Millisecond {
+		t.Fatalf("GOP starts with %+v, want the keyframe at 66 ms", got[3])
+	}
+	if _, err := h.Play("nothing", "rtmp"); err != ErrNoStream {
+		t.Fatalf("play of a missing stream: %v", err)
+	}
+}
+
+func TestSlowViewerDropsToKeyframe(t *testing.T) {
+	h := NewHub(HubConfig{ReaderQueue: 10})
+	defer h.Close()
+	p, _ := h.Publish("s", "", nil)
+	headers(p)
+	slow, _ := h.Play("s", "rtmp")
+	fast, _ := h.Play("s", "flv")
+	var fastGot []*Unit
+	for i := 0; i < 40; i++ {
+		p.Write(video(i*33, i%15 == 0))
+		fastGot = append(fastGot, fast.Next(nil)...)
+	}
+	if fast.Dropped() != 0 || len(fastGot) != 3+40 {
+		t.Fatalf("fast viewer: %d units, %d dropped", len(fastGot), fast.Dropped())
+	}
+	got := slow.Next(nil)
+	if slow.Dropped() == 0 {
+		t.Fatal("the slow viewer dropped nothing")
+	}
+	// What it still has starts at a keyframe.
+	if len(got) == 0 || !got[0].Key {
+		t.Fatalf("after dropping, the slow viewer resumes with %+v, want a keyframe", got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].DTS <= got[i-1].DTS {
+			t.Fatalf("out of order: %v then %v", got[i-1].DTS, got[i].DTS)
+		}
+	}
+}
+
+func TestTakeover(t *testing.T) {
+	h := NewHub(HubConfig{})
+	defer h.Close()
+	tookOver := make(chan struct{})
+	p1, _ := h.Publish("s", "a", func() { close(tookOver) })
+	headers(p1)
+	p1.Write(video(0, true))
+	r, _ := h.Play("s", "rtmp")
+	r.Next(nil)
+	p2, _ := h.Publish("s", "b", nil)
+	select {
+	case <-tookOver:
+	default:
+		t.Fatal("the old publisher was not told")
+	}
+	p1.Write(video(33, false)) // ignored: p1 was taken over
+	p1.Close()                 // must not end the stream
+	headers(p2)
+	p2.Write(video(1000, true))
+	got := r.Next(nil)
+	if len(got) != 4 || got[3].DTS != time.Second {
+		t.Fatalf("viewer after takeover got %d units: %+v", len(got), got)
+	}
+	select {
+	case <-r.Done():
+		t.Fatal("the viewer was let go on takeover")
+	default:
+	}
+	p2.Close()
+	select {
+	case <-r.Done():
+	case <-time.After(time.Second):
+		t.Fatal("the viewer was not let go when the stream ended")
+	}
+	if len(h.Streams()) != 0 {
+		t.Fatalf("streams after the end: %+v", h.Streams())
+	}
+}

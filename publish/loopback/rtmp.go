@@ -1,0 +1,192 @@
+package loopback
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"onair/publish/rtmp"
+)
+
+// ErrBadKey is what a publisher without the right ?key= is told.
+var ErrBadKey = errors.New("wrong or missing publish key")
+
+func (s *Server) acceptRTMP() {
+	for {
+		nc, err := s.rtmp.Accept()
+		if err != nil {
+			select {
+			case <-s.ctx.Done():
+			default:
+				s.fail(fmt.Errorf("RTMP accept: %w", err))
+			}
+			return
+		}
+		s.mu.Lock()
+		s.conns[nc] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer func() {
+				s.mu.Lock()
+				delete(s.conns, nc)
+				s.mu.Unlock()
+				nc.Close()
+			}()
+			s.serveRTMP(nc)
+		}()
+	}
+}
+
+// rtmpConn is the per-connection state behind rtmp.ServerHandler.
+type rtmpConn struct {
+	srv  *Server
+	sess *rtmp.ServerSession
+
+	name string
+	pub  *Publication
+	// Playing.
+	reader *Reader
+	wg     sync.WaitGroup
+}
+
+func (s *Server) serveRTMP(nc net.Conn) {
+	c := &rtmpConn{srv: s}
+	c.sess = rtmp.NewServerSession(nc, rtmp.ServerConfig{WriteTimeout: s.cfg.WriteTimeout, Logger: s.log})
+	s.log.Debug("rtmp connection", "remote", c.sess.RemoteAddr())
+	err := c.sess.Serve(c)
+	c.sess.Close()
+	c.wg.Wait()
+	if err != nil {
+		s.log.Info("rtmp connection ended", "remote", c.sess.RemoteAddr(), "err", err)
+	}
+}
+
+// streamName splits "name?key=K&…" into the name and its key.
+func streamName(raw string) (name, key string) {
+	name, query, _ := strings.Cut(raw, "?")
+	if v, err := url.ParseQuery(query); err == nil {
+		key = v.Get("key")
+	}
+	return name, key
+}
+
+func (c *rtmpConn) OnPublish(sess *rtmp.ServerSession, app, raw string) error {
+	name, key := streamName(raw)
+	remote := sess.RemoteAddr()
+	if app != "live" {
+		c.srv.log.Warn("publish refused: unknown app", "app", app, "remote", remote)
+		return fmt.Errorf("unknown application %q, use /live", app)
+	}
+	if name == "" || strings.ContainsAny(name, "/\\") {
+		return fmt.Errorf("bad stream name")
+	}
+	if c.srv.cfg.PublishKey != "" && key != c.srv.cfg.PublishKey {
+		c.srv.log.Warn("publish refused: wrong or missing publish key", "stream", name, "remote", remote)
+		return ErrBadKey
+	}
+	pub, err := c.srv.hub.Publish(name, remote, func() { sess.Close() })
+	if err != nil {
+		return err
+	}
+	c.name, c.pub = name, pub
+	c.srv.startHLS(name)
+	c.srv.log.Info("publish", "stream", name, "remote", remote)
+	return nil
+}
+
+func (c *rtmpConn) OnMedia(typeID uint8, ts uint32, payload []byte) {
+	if c.pub == nil {
+		return
+	}
+	if Kind(typeID) == KindData {
+		payload = rtmp.StripSetDataFrame(payload)
+	}
+	c.pub.Write(&Unit{Kind: Kind(typeID), DTS: time.Duration(ts) * time.Millisecond, Body: payload})
+}
+
+func (c *rtmpConn) OnPlay(sess *rtmp.ServerSession, app, raw string) error {
+	name, _ := streamName(raw)
+	r, err := c.srv.hub.Play(name, "rtmp")
+	if err != nil {
+		return fmt.Errorf("no live stream named %q", name)
+	}
+	c.name, c.reader = name, r
+	c.srv.log.Info("play", "proto", "rtmp", "stream", name, "remote", sess.RemoteAddr())
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.send(sess, r)
+	}()
+	return nil
+}
+
+// send writes the reader's units to a player until either side ends.
+func (c *rtmpConn) send(sess *rtmp.ServerSession, r *Reader) {
+	defer sess.Close()
+	select {
+	case <-sess.Playing():
+	case <-sess.Done():
+		return
+	}
+	var tl timeline
+	var buf []*Unit
+	for {
+		buf = r.Next(buf)
+		for _, u := range buf {
+			if err := sess.WriteMedia(uint8(u.Kind), tl.ms(u), u.Body); err != nil {
+				return
+			}
+		}
+		if len(buf) > 0 {
+			continue
+		}
+		select {
+		case <-sess.Done():
+			return
+		case <-r.Done():
+			for _, u := range r.Next(buf) {
+				_ = sess.WriteMedia(uint8(u.Kind), tl.ms(u), u.Body)
+			}
+			return
+		case <-r.Ready():
+		}
+	}
+}
+
+func (c *rtmpConn) OnStop() {
+	if c.pub != nil {
+		c.pub.Close()
+		c.srv.log.Info("unpublish", "stream", c.name)
+		c.pub = nil
+	}
+	if c.reader != nil {
+		c.srv.hub.Leave(c.name, c.reader)
+		c.srv.log.Info("play ended", "proto", "rtmp", "stream", c.name, "dropped", c.reader.Dropped())
+	}
+}
+
+// timeline rebases a viewer's timestamps so that its first media unit is
+// at 0; headers go at 0.
+type timeline struct {
+	base time.Duration
+	have bool
+}
+
+func (t *timeline) ms(u *Unit) uint32 {
+	if u.Header {
+		return 0
+	}
+	if !t.have {
+		t.base, t.have = u.DTS, true
+	}
+	if u.DTS <= t.base {
+		return 0
+	}
+	return uint32((u.DTS - t.base) / time.Millisecond)
+}

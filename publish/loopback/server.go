@@ -1,0 +1,191 @@
+package loopback
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrNeedPublishKey is returned by Start when asked to listen beyond this
+// machine without a publish key: anyone on the network could publish.
+var ErrNeedPublishKey = errors.New("listening on a non-loopback address needs a publish key")
+
+// Config configures a Server. Zero fields take the defaults.
+type Config struct {
+	// RTMPAddr is where RTMP listens. Default 127.0.0.1:1935.
+	RTMPAddr string
+	// HTTPAddr is where HLS, HTTP-FLV and the status API listen.
+	// Default 127.0.0.1:8080.
+	HTTPAddr string
+	// PublishKey, when set, makes publishing need "?key=K" on the stream
+	// name. It never appears in logs.
+	PublishKey string
+	// WriteTimeout: a viewer that takes longer than this to accept data is
+	// disconnected. Default 10 s.
+	WriteTimeout time.Duration
+	// ReaderQueue: see HubConfig. Default 1024 units.
+	ReaderQueue int
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the loopback server: the hub plus its RTMP and HTTP faces.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	hub  *Hub
+	rtmp net.Listener
+	http *http.Server
+	hl   net.Listener
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	hls   map[string]*hlsOut
+	err   error
+}
+
+// Start validates the configuration, listens, and serves until Close.
+func Start(cfg Config) (*Server, error) {
+	if cfg.RTMPAddr == "" {
+		cfg.RTMPAddr = "127.0.0.1:1935"
+	}
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = "127.0.0.1:8080"
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	for _, a := range []string{cfg.RTMPAddr, cfg.HTTPAddr} {
+		if cfg.PublishKey == "" && !isLoopback(a) {
+			return nil, fmt.Errorf("%s: %w (give --publish-key, or listen on 127.0.0.1)", a, ErrNeedPublishKey)
+		}
+	}
+	s := &Server{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		hub:   NewHub(HubConfig{ReaderQueue: cfg.ReaderQueue, Logger: cfg.Logger}),
+		conns: map[net.Conn]struct{}{},
+		hls:   map[string]*hlsOut{},
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	var err error
+	if s.rtmp, err = net.Listen("tcp", cfg.RTMPAddr); err != nil {
+		return nil, fmt.Errorf("RTMP: %w", err)
+	}
+	if s.hl, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		s.rtmp.Close()
+		return nil, fmt.Errorf("HTTP: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/streams", s.serveStatus)
+	mux.HandleFunc("/live/", s.serveLive)
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return s.ctx }}
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(s.hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.fail(fmt.Errorf("HTTP: %w", err))
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.acceptRTMP()
+	}()
+	s.log.Info("loopback server listening", "rtmp", s.RTMPAddr(), "http", s.HTTPAddr())
+	return s, nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// RTMPAddr and HTTPAddr are the addresses actually listened on (useful
+// with port 0).
+func (s *Server) RTMPAddr() string { return s.rtmp.Addr().String() }
+func (s *Server) HTTPAddr() string { return s.hl.Addr().String() }
+
+// Hub is the server's hub (for in-process publishers and tests).
+func (s *Server) Hub() *Hub { return s.hub }
+
+func (s *Server) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+	s.cancel()
+}
+
+// Close stops listening, disconnects everyone and returns when every
+// goroutine of the server has ended.
+func (s *Server) Close() error {
+	s.cancel()
+	s.rtmp.Close()
+	s.hub.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = s.http.Shutdown(sctx)
+	_ = s.http.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Done is closed when the server stops (Close, or a listener failed).
+func (s *Server) Done() <-chan struct{} { return s.ctx.Done() }
+
+// serveLive routes /live/NAME.flv and /live/NAME/… (HLS).
+func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, "/live/")
+	if name, ok := strings.CutSuffix(rest, ".flv"); ok && name != "" && !strings.Contains(name, "/") {
+		s.serveFLV(w, r, name)
+		return
+	}
+	if name, file, ok := strings.Cut(rest, "/"); ok && name != "" {
+		s.serveHLS(w, r, name, file)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
+	streams := s.hub.Streams()
+	s.mu.Lock()
+	for i := range streams {
+		if o := s.hls[streams[i].Name]; o != nil {
+			streams[i].Viewers["hls"] = o.activeViewers(10 * time.Second)
+		}
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"streams": streams})
+}

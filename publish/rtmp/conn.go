@@ -1,0 +1,189 @@
+package rtmp
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	amf0 "github.com/yutopp/go-amf0"
+
+	"onair/publish/rtmp/chunk"
+)
+
+// conn is what both ends of a session share: writes in the caller's order,
+// synchronous, under one mutex and a deadline; AMF0 commands; and the
+// protocol control a reader must answer (acknowledgements, pings).
+type conn struct {
+	nc           net.Conn
+	peer         string // for messages
+	writeTimeout time.Duration
+	log          *slog.Logger
+
+	wmu  sync.Mutex // guards bw, cw, sent
+	bw   *bufio.Writer
+	cw   *chunk.Writer
+	sent uint64
+
+	done      chan struct{}
+	closeOnce sync.Once
+	errMu     sync.Mutex
+	err       error
+
+	// Read side, owned by the reading goroutine.
+	window uint32
+	acked  uint64
+}
+
+func newConn(nc net.Conn, peer string, writeTimeout time.Duration, log *slog.Logger) *conn {
+	c := &conn{nc: nc, peer: peer, writeTimeout: writeTimeout, log: log,
+		bw: bufio.NewWriterSize(nc, 64*1024), done: make(chan struct{})}
+	c.cw = chunk.NewWriter(c.bw)
+	return c
+}
+
+type command struct {
+	name string
+	txID float64
+	args []interface{}
+}
+
+func decodeCommand(p []byte) (command, error) {
+	d := amf0.NewDecoder(bytes.NewReader(p))
+	var cmd command
+	if err := d.Decode(&cmd.name); err != nil {
+		return cmd, err
+	}
+	if err := d.Decode(&cmd.txID); err != nil {
+		return cmd, err
+	}
+	for {
+		var v interface{}
+		if err := d.Decode(&v); err != nil {
+			break
+		}
+		cmd.args = append(cmd.args, v)
+	}
+	return cmd, nil
+}
+
+func be32(v uint32) []byte {
+	b := make([]byte, 4)
+	binary.BigEndian.PutUint32(b, v)
+	return b
+}
+
+// fail ends the session with err (the first error wins) and closes the
+// connection, which unblocks the reader.
+func (c *conn) fail(err error) {
+	c.errMu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.errMu.Unlock()
+	c.closeOnce.Do(func() { close(c.done) })
+	c.nc.Close()
+}
+
+// Err is why the session ended, once Done is closed.
+func (c *conn) Err() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	if c.err == nil {
+		return ErrClosed
+	}
+	return c.err
+}
+
+// Done is closed when the session has ended.
+func (c *conn) Done() <-chan struct{} { return c.done }
+
+// BytesSent counts the media and data payload bytes written so far.
+func (c *conn) BytesSent() uint64 {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.sent
+}
+
+func (c *conn) writeMessage(m *chunk.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	select {
+	case <-c.done:
+		return c.Err()
+	default:
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	err := c.cw.WriteMessage(m)
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	if err != nil {
+		if isTimeout(err) {
+			err = fmt.Errorf("sending to %s stalled for %v: %w", c.peer, c.writeTimeout, ErrTimeout)
+		} else {
+			err = fmt.Errorf("sending to %s: %w", c.peer, err)
+		}
+		c.fail(err) // fail does not take wmu
+		return err
+	}
+	if m.TypeID == typeAudio || m.TypeID == typeVideo || m.TypeID == typeDataAMF0 {
+		c.sent += uint64(len(m.Payload))
+	}
+	return nil
+}
+
+func (c *conn) writeControl(typ uint8, payload []byte) error {
+	return c.writeMessage(&chunk.Message{ChunkStreamID: csidControl, TypeID: typ, Payload: payload})
+}
+
+// setChunkSize announces and applies our outgoing chunk size.
+func (c *conn) setChunkSize(n uint32) error {
+	if err := c.writeControl(typeSetChunkSize, be32(n)); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.cw.SetChunkSize(n)
+}
+
+func (c *conn) writeCommand(csid int, streamID uint32, name string, txID float64, obj interface{}, args ...interface{}) error {
+	var buf bytes.Buffer
+	e := amf0.NewEncoder(&buf)
+	vals := append([]interface{}{name, txID, obj}, args...)
+	for _, v := range vals {
+		if err := e.Encode(v); err != nil {
+			return fmt.Errorf("encoding %s: %w", name, err)
+		}
+	}
+	return c.writeMessage(&chunk.Message{ChunkStreamID: csid, TypeID: typeCommandAMF0, StreamID: streamID, Payload: buf.Bytes()})
+}
+
+// control handles the protocol control a peer expects answered: it
+// acknowledges received bytes per the peer's window and answers pings.
+// Call it for every message read.
+func (c *conn) control(r *chunk.Reader, m *chunk.Message) error {
+	switch m.TypeID {
+	case typeWindowAckSize:
+		if len(m.Payload) >= 4 {
+			c.window = binary.BigEndian.Uint32(m.Payload)
+		}
+	case typeUserControl:
+		// PingRequest (6) → PingResponse (7) with the same timestamp.
+		if len(m.Payload) >= 6 && binary.BigEndian.Uint16(m.Payload) == 6 {
+			resp := append([]byte{0, 7}, m.Payload[2:6]...)
+			if err := c.writeControl(typeUserControl, resp); err != nil {
+				return err
+			}
+		}
+	}
+	if c.window > 0 && r.BytesRead()-c.acked >= uint64(c.window) {
+		c.acked = r.BytesRead()
+		return c.writeControl(typeAck, be32(uint32(c.acked)))
+	}
+	return nil
+}

@@ -1,0 +1,270 @@
+package rtmp
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/yutopp/go-rtmp/handshake"
+
+	"onair/publish/rtmp/chunk"
+)
+
+// ServerConfig configures the server end of sessions. Zero fields take the
+// defaults.
+type ServerConfig struct {
+	// HandshakeTimeout bounds the handshake and the commands up to publish
+	// or play. Default 10 s.
+	HandshakeTimeout time.Duration
+	// WriteTimeout: a peer that does not take data for this long is
+	// dropped. Default 10 s.
+	WriteTimeout time.Duration
+	// ChunkSize for what we send. Default 4096.
+	ChunkSize uint32
+	// MaxMessageLength bounds one incoming message. Default 8 MiB.
+	MaxMessageLength uint32
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+}
+
+// ServerHandler is told what the peer asks for. Its methods are called from
+// the goroutine running ServerSession.Serve.
+type ServerHandler interface {
+	// OnPublish decides on a publish; an error rejects it
+	// (NetStream.Publish.BadName with the error's text) and ends the session.
+	OnPublish(s *ServerSession, app, name string) error
+	// OnPlay decides on a play; an error rejects it
+	// (NetStream.Play.StreamNotFound) and ends the session. On success the
+	// handler starts sending media with WriteMedia, from its own goroutine.
+	OnPlay(s *ServerSession, app, name string) error
+	// OnMedia receives the publisher's audio (8), video (9) and data (18)
+	// messages. The payload is the handler's to keep.
+	OnMedia(typeID uint8, timestamp uint32, payload []byte)
+	// OnStop is called when a publish or play ends (deleteStream,
+	// FCUnpublish, closeStream, or the connection ending), once.
+	OnStop()
+}
+
+// ServerSession is the server end of one RTMP connection.
+type ServerSession struct {
+	*conn
+	cfg      ServerConfig
+	app      string
+	streamID uint32
+	role     int // 0 none, 1 publishing, 2 playing
+	stopped  bool
+	playing  chan struct{}
+}
+
+// ErrProtocol is returned by Serve when the peer breaks the protocol.
+var ErrProtocol = errors.New("RTMP protocol error")
+
+// NewServerSession wraps an accepted connection.
+func NewServerSession(nc net.Conn, cfg ServerConfig) *ServerSession {
+	if cfg.HandshakeTimeout == 0 {
+		cfg.HandshakeTimeout = 10 * time.Second
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.ChunkSize == 0 {
+		cfg.ChunkSize = 4096
+	}
+	if cfg.MaxMessageLength == 0 {
+		cfg.MaxMessageLength = 8 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &ServerSession{conn: newConn(nc, nc.RemoteAddr().String(), cfg.WriteTimeout, cfg.Logger), cfg: cfg,
+		playing: make(chan struct{})}
+}
+
+// Playing is closed once NetStream.Play.Start was sent: media may follow.
+func (s *ServerSession) Playing() <-chan struct{} { return s.playing }
+
+// RemoteAddr is the peer's address.
+func (s *ServerSession) RemoteAddr() string { return s.peer }
+
+// Close ends the session; Serve returns.
+func (s *ServerSession) Close() { s.fail(ErrClosed) }
+
+// Serve runs the session until the peer goes, the protocol breaks, or
+// Close. It returns nil when the peer ended the session normally.
+func (s *ServerSession) Serve(h ServerHandler) error {
+	defer s.stop(h)
+	_ = s.nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	if err := handshake.HandshakeWithClient(s.nc, s.nc, &handshake.Config{SkipHandshakeVerification: true}); err != nil {
+		s.fail(err)
+		return fmt.Errorf("handshake with %s: %w", s.peer, err)
+	}
+	_ = s.nc.SetWriteDeadline(time.Time{})
+	r, err := chunk.NewReader(bufio.NewReaderSize(s.nc, 64*1024), chunk.ReaderConfig{MaxMessageLength: s.cfg.MaxMessageLength, MaxPartialMessages: 16})
+	if err != nil {
+		return err
+	}
+	for {
+		m, err := r.ReadMessage()
+		if err != nil {
+			byUs := false
+			select {
+			case <-s.done: // Close, or a write that failed
+				byUs = true
+			default:
+			}
+			s.fail(err)
+			switch {
+			case byUs && errors.Is(s.Err(), ErrClosed):
+				return nil
+			case byUs:
+				return s.Err()
+			case errors.Is(err, io.EOF):
+				return nil // the peer hung up between messages
+			}
+			return fmt.Errorf("reading from %s: %w", s.peer, err)
+		}
+		if err := s.control(r, m); err != nil {
+			return err
+		}
+		switch m.TypeID {
+		case typeAudio, typeVideo, typeDataAMF0:
+			if s.role == 1 {
+				h.OnMedia(m.TypeID, m.Timestamp, m.Payload)
+			}
+		case typeCommandAMF0:
+			cmd, err := decodeCommand(m.Payload)
+			if err != nil {
+				s.fail(err)
+				return fmt.Errorf("%w: undecodable command from %s: %v", ErrProtocol, s.peer, err)
+			}
+			if err := s.command(h, m, cmd); err != nil {
+				s.fail(err)
+				return err
+			}
+		}
+	}
+}
+
+func (s *ServerSession) stop(h ServerHandler) {
+	if s.role != 0 && !s.stopped {
+		s.stopped = true
+		h.OnStop()
+	}
+	s.fail(ErrClosed)
+}
+
+func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) error {
+	switch cmd.name {
+	case "connect":
+		if len(cmd.args) > 0 {
+			if obj, ok := cmd.args[0].(map[string]interface{}); ok {
+				s.app, _ = obj["app"].(string)
+			}
+		}
+		if err := s.writeControl(typeWindowAckSize, be32(2_500_000)); err != nil {
+			return err
+		}
+		if err := s.writeControl(typeSetPeerBW, append(be32(2_500_000), 2)); err != nil {
+			return err
+		}
+		if err := s.setChunkSize(s.cfg.ChunkSize); err != nil {
+			return err
+		}
+		return s.writeCommand(csidCommand, 0, "_result", cmd.txID,
+			map[string]interface{}{"fmsVer": "FMS/3,0,1,123", "capabilities": 31.0},
+			map[string]interface{}{"level": "status", "code": "NetConnection.Connect.Success",
+				"description": "Connection succeeded.", "objectEncoding": 0.0})
+	case "createStream":
+		s.streamID = 1
+		return s.writeCommand(csidCommand, 0, "_result", cmd.txID, nil, float64(s.streamID))
+	case "releaseStream", "FCPublish", "getStreamLength":
+		if cmd.txID != 0 {
+			return s.writeCommand(csidCommand, 0, "_result", cmd.txID, nil)
+		}
+		return nil
+	case "publish":
+		name := stringArg(cmd.args, 1)
+		if s.role != 0 {
+			return fmt.Errorf("%w: publish on a session already in use", ErrProtocol)
+		}
+		if err := h.OnPublish(s, s.app, name); err != nil {
+			_ = s.status(m.StreamID, "error", "NetStream.Publish.BadName", err.Error())
+			return fmt.Errorf("publish refused: %w", err)
+		}
+		s.role = 1
+		_ = s.nc.SetReadDeadline(time.Time{}) // set up: no more deadline
+		return s.status(m.StreamID, "status", "NetStream.Publish.Start", "Publishing.")
+	case "play":
+		name := stringArg(cmd.args, 1)
+		if s.role != 0 {
+			return fmt.Errorf("%w: play on a session already in use", ErrProtocol)
+		}
+		// StreamBegin, then the statuses players wait for.
+		if err := s.writeControl(typeUserControl, append([]byte{0, 0}, be32(m.StreamID)...)); err != nil {
+			return err
+		}
+		if err := h.OnPlay(s, s.app, name); err != nil {
+			_ = s.status(m.StreamID, "error", "NetStream.Play.StreamNotFound", err.Error())
+			return fmt.Errorf("play refused: %w", err)
+		}
+		if err := s.status(m.StreamID, "status", "NetStream.Play.Reset", "Playing and resetting."); err != nil {
+			return err
+		}
+		s.role = 2
+		_ = s.nc.SetReadDeadline(time.Time{})
+		if err := s.status(m.StreamID, "status", "NetStream.Play.Start", "Started playing."); err != nil {
+			return err
+		}
+		close(s.playing)
+		return nil
+	case "FCUnpublish", "deleteStream", "closeStream":
+		if s.role != 0 && !s.stopped {
+			s.stopped = true
+			h.OnStop()
+		}
+	}
+	return nil
+}
+
+func stringArg(args []interface{}, i int) string {
+	if i < len(args) {
+		if v, ok := args[i].(string); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *ServerSession) status(streamID uint32, level, code, desc string) error {
+	return s.writeCommand(csidStream, streamID, "onStatus", 0, nil,
+		map[string]interface{}{"level": level, "code": code, "description": desc})
+}
+
+// WriteMedia sends one audio (8), video (9) or data (18) message to a
+// player, at timestamp ms.
+func (s *ServerSession) WriteMedia(typeID uint8, timestamp uint32, payload []byte) error {
+	csid := csidVideo
+	switch typeID {
+	case typeAudio:
+		csid = csidAudio
+	case typeDataAMF0:
+		csid = csidData
+	}
+	return s.writeMessage(&chunk.Message{ChunkStreamID: csid, TypeID: typeID, StreamID: s.streamID, Timestamp: timestamp, Payload: payload})
+}
+
+// StripSetDataFrame turns a publisher's "@setDataFrame", "onMetaData", {…}
+// data message into the "onMetaData", {…} that players expect; other
+// payloads are returned unchanged.
+func StripSetDataFrame(p []byte) []byte {
+	const tag = "\x02\x00\x0d@setDataFrame"
+	if bytes.HasPrefix(p, []byte(tag)) {
+		return p[len(tag):]
+	}
+	return p
+}
