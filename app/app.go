@@ -40,6 +40,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runLive(ctx, args[1:], stdout, stderr)
 	case "serve":
 		err = runServe(ctx, args[1:], stdout, stderr)
+	case "play":
+		err = runPlay(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "onair", Version)
 	case "help", "-h", "--help", "-help":
@@ -72,6 +76,8 @@ func usage(w io.Writer) {
 Usage:
   onair live [flags] --to URL   push the test source as H.264/AAC over RTMP or RTMPS
   onair serve [flags]           the loopback server: RTMP in and out, HLS, HTTP-FLV
+  onair play [flags] URL        play a stream or file (headless until the window exists), with figures
+  onair demo [flags]            loopback server + test-signal publisher + player in one process
   onair version                 print the version
 
 Run 'onair live -h' for the live flags.

@@ -1,0 +1,141 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"onair/player"
+	"onair/publish/loopback"
+)
+
+// runDemo runs the whole chain in one process: the loopback server, the
+// test-signal publisher into it, and a headless player reading it back,
+// printing the live figures.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("onair demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		duration = fs.Duration("duration", 20*time.Second, "how long to run")
+		size     = fs.String("size", "1280x720", "output size: WxH or sd, hd, fhd, uhd")
+		fpsS     = fs.String("fps", "30", "frame rate")
+		vbitrate = fs.String("vbitrate", "2500k", "video bitrate")
+		preset   = fs.String("preset", "veryfast", "x264 preset")
+		latency  = fs.String("latency", "low", "player latency: low or normal")
+		rtmpAddr = fs.String("rtmp", "127.0.0.1:0", "loopback RTMP address (port 0: any free port)")
+		httpAddr = fs.String("http", "127.0.0.1:0", "loopback HTTP address")
+		stats    = fs.Bool("stats-json", false, "print one JSON line of statistics per second on stdout")
+		logLevel = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
+	)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return errUsage
+	}
+	w, h, err := parseSize(*size)
+	if err != nil {
+		return err
+	}
+	fps, err := parseFPS(*fpsS)
+	if err != nil {
+		return err
+	}
+	vb, err := parseBitrate(*vbitrate)
+	if err != nil {
+		return err
+	}
+	lat, err := player.ParseLatency(*latency)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	srv, err := loopback.Start(loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	url := "rtmp://" + srv.RTMPAddr() + "/live/preview"
+	b, err := StartBroadcast(ctx, BroadcastConfig{
+		Video: "testsrc", Audio: "tone", Width: w, Height: h, FPS: fps, VideoBitrate: vb, AudioBitrate: 128_000,
+		Preset: *preset, Profile: "high", KeyInterval: 2 * time.Second, URLs: []string{url}, Logger: log,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer b.Close()
+	p, err := player.Open(ctx, player.Config{URL: url, Latency: lat, NullAudio: true, Logger: log})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer p.Close()
+	if !*stats {
+		fmt.Fprintf(stderr, "onair demo: test source %dx%d %.4g fps -> x264/AAC -> RTMP -> loopback server %s -> player (latency %s), %v\n",
+			w, h, fps, srv.RTMPAddr(), lat, *duration)
+		fmt.Fprintf(stderr, "onair demo: watch it too: ffplay %s  |  http://%s/live/preview/index.m3u8  |  http://%s/live/preview.flv\n",
+			url, srv.HTTPAddr(), srv.HTTPAddr())
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var prevPlay playSample
+	var prevLive liveSample
+	emit := func(final bool) {
+		ps := sampleOf(p.Stats(), p)
+		ls := b.sample()
+		pl := playLineFrom(prevPlay, ps, final)
+		ll := rates(prevLive, ls, final)
+		if final {
+			pl = playLineFrom(playSample{}, ps, true)
+			ll = rates(liveSample{}, ls, true)
+			if pl.State == "playing" {
+				pl.State = "ended"
+			}
+		}
+		prevPlay, prevLive = ps, ls
+		if *stats {
+			writeJSONLine(stdout, demoLine{playLine: pl, Publish: ll})
+			return
+		}
+		writeHumanLine(stderr, ll)
+		writeHumanPlayLine(stderr, pl)
+	}
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-p.Done():
+			break loop
+		case <-tick.C:
+			emit(false)
+		}
+	}
+	emit(true)
+	if err := p.Stats().Err; err != nil {
+		return err
+	}
+	return nil
+}
+
+// demoLine is a `--stats-json` line for `onair demo`: the play keys, plus
+// the live keys under "publish".
+type demoLine struct {
+	playLine
+	Publish liveLine `json:"publish"`
+}

@@ -1,0 +1,323 @@
+package player
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asticode/go-astiav"
+)
+
+// source is what a URL names: its kind decides the demuxer options.
+type source struct {
+	url  string // what FFmpeg opens
+	kind sourceKind
+	// shown is the URL for messages: credentials and query (tokens,
+	// stream keys) removed.
+	shown string
+}
+
+type sourceKind int
+
+const (
+	kindFile sourceKind = iota
+	kindRTMP
+	kindHLS
+	kindHTTP // HTTP-FLV or another progressive HTTP stream
+	kindRTSP
+	kindSRT
+)
+
+// live reports whether the source is a live network stream (no seeking,
+// drop rather than wait).
+func (s source) live() bool { return s.kind != kindFile }
+
+// parseSource checks a URL or path and says what kind of source it is.
+func parseSource(raw string) (source, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return source{}, fmt.Errorf("no URL given: %w", ErrUnsupportedURL)
+	}
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		// A local path.
+		if _, err := os.Stat(raw); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return source{}, fmt.Errorf("%s: no such file: %w", raw, ErrNotFound)
+			}
+			return source{}, fmt.Errorf("%s: %w: %w", raw, ErrNotFound, err)
+		}
+		return source{url: "file:" + raw, kind: kindFile, shown: raw}, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return source{}, fmt.Errorf("malformed URL: %w", ErrUnsupportedURL)
+	}
+	s := source{url: raw, shown: maskURL(u)}
+	switch strings.ToLower(u.Scheme) {
+	case "file":
+		p := u.Path
+		if _, err := os.Stat(p); err != nil {
+			return source{}, fmt.Errorf("%s: no such file: %w", p, ErrNotFound)
+		}
+		return source{url: "file:" + p, kind: kindFile, shown: p}, nil
+	case "rtmp", "rtmps", "rtmpt", "rtmpts":
+		s.kind = kindRTMP
+	case "http", "https":
+		if strings.HasSuffix(strings.ToLower(u.Path), ".m3u8") {
+			s.kind = kindHLS
+		} else {
+			s.kind = kindHTTP
+		}
+	case "rtsp", "rtsps":
+		s.kind = kindRTSP
+	case "srt":
+		s.kind = kindSRT
+	default:
+		return source{}, fmt.Errorf("scheme %q: want rtmp, rtmps, rtmpt, http(s) (HLS .m3u8 or HTTP-FLV), rtsp, srt or a file: %w", u.Scheme, ErrUnsupportedURL)
+	}
+	if u.Host == "" {
+		return source{}, fmt.Errorf("%s: no host in the URL: %w", s.shown, ErrUnsupportedURL)
+	}
+	return s, nil
+}
+
+// MaskURL is raw for logs and errors: without user info, with the query
+// (tokens) masked and, for RTMP, the last path element (the stream key)
+// masked. Local paths are returned as they are.
+func MaskURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme == "" || !strings.Contains(raw, "://") {
+		if strings.Contains(raw, "://") {
+			return "(malformed URL)"
+		}
+		return raw
+	}
+	return maskURL(u)
+}
+
+func maskURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawQuery, c.ForceQuery = "", false
+	c.Fragment = ""
+	s := ""
+	switch strings.ToLower(c.Scheme) {
+	case "rtmp", "rtmps", "rtmpt", "rtmpts":
+		path := strings.TrimRight(c.Path, "/")
+		if i := strings.LastIndexByte(path, '/'); i > 0 {
+			c.Path = path[:i+1]
+			s = c.String() + "****"
+		}
+	}
+	if s == "" {
+		s = c.String()
+	}
+	if u.RawQuery != "" {
+		s += "?****"
+	}
+	return s
+}
+
+// demuxOptions are FFmpeg's options for opening s.
+func demuxOptions(s source, lat Latency, stall time.Duration) map[string]string {
+	o := map[string]string{}
+	if s.live() {
+		// Any read that waits longer than this fails (microseconds).
+		o["rw_timeout"] = strconv.FormatInt(stall.Microseconds(), 10)
+	}
+	if lat == LatencyLow && s.live() {
+		o["probesize"] = "8192"
+		o["analyzeduration"] = "0"
+		o["fpsprobesize"] = "0"
+	} else if s.live() {
+		o["probesize"] = "500000"
+		o["analyzeduration"] = "1000000"
+	}
+	switch s.kind {
+	case kindRTMP:
+		o["rtmp_live"] = "live"
+		if lat == LatencyLow {
+			o["rtmp_buffer"] = "100"
+		}
+	case kindHLS:
+		if lat == LatencyLow {
+			o["live_start_index"] = "-1"
+		}
+		o["http_persistent"] = "1"
+	case kindRTSP:
+		o["rtsp_transport"] = "tcp"
+		o["timeout"] = strconv.FormatInt(stall.Microseconds(), 10)
+	case kindSRT:
+		if lat == LatencyLow {
+			o["latency"] = "120000" // µs
+		}
+	}
+	return o
+}
+
+// input is an open demuxer and what it reads from.
+type input struct {
+	fc   *astiav.FormatContext
+	intr astiav.IOInterrupter
+	rtmp *rtmpSource       // our RTMP client, when it feeds the demuxer
+	ioc  *astiav.IOContext // the custom I/O over rtmp
+}
+
+// abort makes blocked reads return.
+func (in *input) abort() {
+	in.intr.Interrupt()
+	if in.rtmp != nil {
+		in.rtmp.Abort()
+	}
+}
+
+// close frees the demuxer and its source.
+func (in *input) close() {
+	if in.fc != nil {
+		in.fc.CloseInput()
+		in.fc.Free()
+		in.fc = nil
+	}
+	if in.ioc != nil {
+		in.ioc.Free()
+		in.ioc = nil
+	}
+	if in.rtmp != nil {
+		in.rtmp.Close()
+		in.rtmp = nil
+	}
+}
+
+// openOptions are the Config fields that opening needs.
+type openOptions struct {
+	latency    Latency
+	timeout    time.Duration
+	stall      time.Duration
+	insecure   bool
+	ffmpegRTMP bool
+	log        *slog.Logger
+}
+
+// usesOwnRTMP reports whether s is pulled with OnAir's RTMP client.
+func usesOwnRTMP(s source, o openOptions) bool {
+	if s.kind != kindRTMP || o.ffmpegRTMP {
+		return false
+	}
+	sc := strings.ToLower(s.url[:strings.Index(s.url, "://")])
+	return sc == "rtmp" || sc == "rtmps"
+}
+
+// openInput opens and probes s within o.timeout; ctx ending aborts it.
+func openInput(ctx context.Context, s source, o openOptions) (*input, error) {
+	in := &input{fc: astiav.AllocFormatContext()}
+	if in.fc == nil {
+		return nil, errors.New("player: allocating the demuxer failed")
+	}
+	in.intr = in.fc.SetInterruptCallback()
+	// No AVFMT_FLAG_NOBUFFER: it discards the packets read while probing,
+	// and with them the keyframe a server's GOP cache sends first.
+	d := astiav.NewDictionary()
+	defer d.Free()
+	own := usesOwnRTMP(s, o)
+	for k, v := range demuxOptions(s, o.latency, o.stall) {
+		if own && (strings.HasPrefix(k, "rtmp_") || k == "rw_timeout") {
+			continue
+		}
+		_ = d.Set(k, v, 0)
+	}
+	octx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	// A watchdog interrupts FFmpeg's blocking calls on timeout or cancel.
+	stop := make(chan struct{})
+	watchDone := make(chan struct{})
+	var timedOut bool
+	go func() {
+		defer close(watchDone)
+		select {
+		case <-stop:
+		case <-octx.Done():
+			timedOut = ctx.Err() == nil
+			in.abort()
+		}
+	}()
+	err := func() error {
+		var format *astiav.InputFormat
+		url := s.url
+		if own {
+			rs, err := dialRTMPSource(octx, s, o.timeout, o.stall, o.insecure, o.log)
+			if err != nil {
+				return err
+			}
+			in.rtmp = rs
+			in.ioc, err = astiav.AllocIOContext(32<<10, false, rs.Read, nil, nil)
+			if err != nil {
+				return fmt.Errorf("player: custom I/O: %w", err)
+			}
+			in.fc.SetPb(in.ioc)
+			format, url = astiav.FindInputFormat("flv"), ""
+		}
+		if err := in.fc.OpenInput(url, format, d); err != nil {
+			in.fc.Free() // avformat_open_input frees the context on failure
+			in.fc = nil
+			return err
+		}
+		return in.fc.FindStreamInfo(nil)
+	}()
+	close(stop)
+	<-watchDone
+	if err != nil {
+		in.close()
+		switch {
+		case timedOut:
+			return nil, fmt.Errorf("%s: no media arrived within %v (is anything published there?): %w", s.shown, o.timeout, ErrUnreachable)
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnreachable), errors.Is(err, ErrUnsupportedURL):
+			return nil, err
+		}
+		return nil, classifyOpenError(s, err)
+	}
+	in.intr.Resume()
+	return in, nil
+}
+
+// classifyOpenError turns FFmpeg's error into one of the package's.
+func classifyOpenError(s source, err error) error {
+	var ae astiav.Error
+	code := 0
+	if errors.As(err, &ae) {
+		code = int(ae)
+	}
+	switch {
+	case errors.Is(err, astiav.ErrHttpNotFound):
+		return fmt.Errorf("%s: the server says there is no such stream (HTTP 404): %w", s.shown, ErrNotFound)
+	case errors.Is(err, astiav.ErrHttpForbidden), errors.Is(err, astiav.ErrHttpUnauthorized):
+		return fmt.Errorf("%s: the server refused access (HTTP 401/403): %w", s.shown, ErrNotFound)
+	case errors.Is(err, astiav.ErrHttpServerError), errors.Is(err, astiav.ErrHttpOther4Xx), errors.Is(err, astiav.ErrHttpBadRequest):
+		return fmt.Errorf("%s: the server answered with an HTTP error (%v): %w", s.shown, err, ErrNotFound)
+	case code == -111: // ECONNREFUSED
+		return fmt.Errorf("%s: connection refused (is the server running?): %w", s.shown, ErrUnreachable)
+	case errors.Is(err, astiav.ErrEtimedout) || code == -110:
+		return fmt.Errorf("%s: no answer (timed out): %w", s.shown, ErrUnreachable)
+	case code == -113 || code == -101 || code == -99: // EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL
+		return fmt.Errorf("%s: host unreachable: %w", s.shown, ErrUnreachable)
+	case code == -2: // ENOENT
+		return fmt.Errorf("%s: no such file: %w", s.shown, ErrNotFound)
+	case errors.Is(err, astiav.ErrProtocolNotFound):
+		return fmt.Errorf("%s: this FFmpeg cannot open that protocol: %w", s.shown, ErrUnsupportedURL)
+	case errors.Is(err, astiav.ErrInvaliddata):
+		return fmt.Errorf("%s: not a media stream OnAir can read (invalid data): %w", s.shown, ErrCorrupt)
+	case errors.Is(err, astiav.ErrEof):
+		return fmt.Errorf("%s: the stream ended before any media arrived: %w", s.shown, ErrCorrupt)
+	case errors.Is(err, astiav.ErrEio) && s.live():
+		return fmt.Errorf("%s: cannot connect or read (unknown host, or the server closed the connection): %w", s.shown, ErrUnreachable)
+	}
+	return fmt.Errorf("%s: %v: %w", s.shown, err, ErrCorrupt)
+}

@@ -1,0 +1,265 @@
+package player
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/asticode/go-astiav"
+
+	"onair/internal/media"
+)
+
+// Presentation tuning.
+const (
+	// lateVideo: a picture this far behind the clock is dropped when a
+	// newer one is waiting.
+	lateVideo = 40 * time.Millisecond
+	// jumpGap: a picture this far ahead of the clock is a discontinuity
+	// (a looped file, a publisher that restarted): the clock re-anchors.
+	jumpGap = 2 * time.Second
+	// Normal mode's start-up buffer, and how long to wait for it at most.
+	normalBuffer     = time.Second
+	normalBufferWait = 3 * time.Second
+	// Low mode's jitter buffer: up to lowBuffer before catch-up starts;
+	// joining a stream lands lowJoin behind the newest packet.
+	lowBuffer = 100 * time.Millisecond
+	lowJoin   = 40 * time.Millisecond
+)
+
+// runPresenter shows each decoded picture at its time on the clock.
+func (p *Player) runPresenter() {
+	ctx := p.ctx
+	conv := &converter{format: p.cfg.SinkFormat}
+	defer conv.free()
+	var lastCatchUp time.Time
+	for {
+		var v *vframe
+		var ok bool
+		select {
+		case <-ctx.Done():
+			p.drainFrames()
+			return
+		case v, ok = <-p.frames:
+		}
+		if !ok {
+			p.finishAudio()
+			if p.state.Load() != int32(StateError) {
+				p.setEnded()
+			}
+			return
+		}
+		if !p.clock.Anchored() || p.seekAnchor.Swap(false) {
+			if p.cfg.Latency == LatencyNormal && p.src.live() {
+				p.bufferUp()
+			}
+			p.clock.Anchor(v.pts)
+		}
+		if !p.waitUntilDue(v) {
+			v.free()
+			p.drainFrames()
+			return
+		}
+		now, _ := p.clock.Now()
+		if now-v.pts > lateVideo && len(p.frames) > 0 {
+			if p.joining.Load() {
+				p.joinSkipped.Add(1)
+			} else {
+				p.lateDropped.Add(1)
+			}
+			v.free()
+			continue
+		}
+		p.joining.Store(false)
+		p.present(v, conv)
+		v.free()
+		if p.src.live() && (time.Since(lastCatchUp) > 250*time.Millisecond || p.presented.Load() == 1) {
+			lastCatchUp = time.Now()
+			p.catchUp()
+		}
+	}
+}
+
+// bufferUp waits in normal mode until about a second of media is queued.
+func (p *Player) bufferUp() {
+	p.state.Store(int32(StateBuffering))
+	deadline := time.Now().Add(normalBufferWait)
+	for time.Now().Before(deadline) && p.ctx.Err() == nil {
+		if vt, _ := p.tracks(); vt != nil && vt.in.Span() >= normalBuffer-100*time.Millisecond {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitUntilDue sleeps until v's time comes; false when the player closes.
+func (p *Player) waitUntilDue(v *vframe) bool {
+	for {
+		if p.ctx.Err() != nil {
+			return false
+		}
+		if p.paused.Load() {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		now, _ := p.clock.Now()
+		d := v.pts - now
+		if d <= 0 {
+			return true
+		}
+		if d > jumpGap {
+			p.log.Info("timestamp jump: the clock re-anchors", "ahead", d)
+			p.clock.Anchor(v.pts)
+			if p.audio != nil {
+				p.audio.Flush()
+			}
+			return true
+		}
+		time.Sleep(min(d, 5*time.Millisecond))
+	}
+}
+
+// catchUp keeps a live stream's latency from creeping: a little faster
+// play when the buffer is above target, a jump when it is far above.
+func (p *Player) catchUp() {
+	now, ok := p.clock.Now()
+	if !ok {
+		return
+	}
+	target := lowBuffer
+	if p.cfg.Latency == LatencyNormal {
+		target = normalBuffer
+	}
+	buf := time.Duration(p.newestPTS.Load()) - now
+	speed := 1.0
+	joined := time.Since(p.opened) - time.Duration(p.firstFrame.Load())
+	switch {
+	case p.cfg.Latency == LatencyLow && joined < 2*time.Second && buf > target:
+		// A server's GOP cache starts a new viewer at the last keyframe,
+		// up to a GOP behind live: show it at once, then skip to the edge.
+		p.log.Debug("joining: skipping to the live edge", "buffer", buf)
+		p.joining.Store(true)
+		p.clock.Anchor(time.Duration(p.newestPTS.Load()) - lowJoin)
+		if p.audio != nil {
+			p.audio.Flush()
+		}
+	case buf > target+time.Second+target:
+		p.log.Info("far behind live: jumping ahead", "buffer", buf)
+		p.clock.Anchor(time.Duration(p.newestPTS.Load()) - target)
+		if p.audio != nil {
+			p.audio.Flush()
+		}
+	case buf > target+target/2+50*time.Millisecond:
+		speed = 1.05
+	case buf > target:
+		speed = p.speed // hold
+	}
+	if speed != p.speed {
+		p.speed = speed
+		p.clock.SetSpeed(speed)
+		if p.audio != nil {
+			p.audio.SetSpeed(speed)
+		}
+	}
+}
+
+// present hands v to the sink and measures it.
+func (p *Player) present(v *vframe, conv *converter) {
+	if p.state.Load() != int32(StatePaused) {
+		p.state.Store(int32(StatePlaying))
+	}
+	if p.cfg.Sink != nil {
+		if mf, err := conv.frame(v.f); err == nil {
+			mf.PTS = v.pts
+			mf.Seq = p.presented.Load()
+			p.cfg.Sink.Present(&mf)
+		} else {
+			p.log.Debug("cannot convert picture", "err", err)
+		}
+	}
+	at := time.Now()
+	if p.presented.Add(1) == 1 {
+		p.firstFrame.Store(int64(at.Sub(p.opened)))
+		p.log.Info("first frame", "after", at.Sub(p.opened).Round(time.Millisecond))
+	}
+	p.meter.frame(at, v.stripeMS, v.stripeOK, v.yuv, v.sync)
+}
+
+func (p *Player) drainFrames() {
+	for v := range p.frames {
+		v.free()
+	}
+}
+
+// finishAudio lets queued audio play out at the end of a file.
+func (p *Player) finishAudio() {
+	if p.audio == nil {
+		return
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for p.audio.Buffered() > 0 && time.Now().Before(deadline) && p.ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (p *Player) setEnded() {
+	p.mu.Lock()
+	failed := p.err != nil
+	p.mu.Unlock()
+	if failed {
+		p.state.Store(int32(StateError))
+	} else {
+		p.state.Store(int32(StateEnded))
+	}
+}
+
+// converter gives decoded pictures to the sink in its format: views of
+// FFmpeg's planes when the format already matches, else a swscale copy.
+type converter struct {
+	format media.PixelFormat
+	sws    *astiav.SoftwareScaleContext
+	dst    *astiav.Frame
+	w, h   int
+	src    astiav.PixelFormat
+}
+
+func (c *converter) frame(f *astiav.Frame) (media.VideoFrame, error) {
+	if c.format == media.PixelFormatYUV420P {
+		if v, ok := viewYUV420(f); ok {
+			return v, nil
+		}
+	}
+	want := astiav.PixelFormatRgba
+	if c.format == media.PixelFormatYUV420P {
+		want = astiav.PixelFormatYuv420P
+	}
+	w, h := f.Width(), f.Height()
+	if c.sws == nil || w != c.w || h != c.h || f.PixelFormat() != c.src {
+		c.free()
+		sws, err := astiav.CreateSoftwareScaleContext(w, h, f.PixelFormat(), w, h, want,
+			astiav.NewSoftwareScaleContextFlags(astiav.SoftwareScaleContextFlagBilinear))
+		if err != nil {
+			return media.VideoFrame{}, fmt.Errorf("swscale %dx%d %s: %w", w, h, f.PixelFormat(), err)
+		}
+		c.sws, c.w, c.h, c.src = sws, w, h, f.PixelFormat()
+		c.dst = astiav.AllocFrame()
+	}
+	if err := c.sws.ScaleFrame(f, c.dst); err != nil {
+		return media.VideoFrame{}, err
+	}
+	if want == astiav.PixelFormatRgba {
+		return viewRGBA(c.dst), nil
+	}
+	v, _ := viewYUV420(c.dst)
+	return v, nil
+}
+
+func (c *converter) free() {
+	if c.sws != nil {
+		c.sws.Free()
+		c.sws = nil
+	}
+	if c.dst != nil {
+		c.dst.Free()
+		c.dst = nil
+	}
+}

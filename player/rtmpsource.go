@@ -1,0 +1,161 @@
+package player
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asticode/go-astiav"
+
+	"onair/publish/flv"
+	"onair/publish/rtmp"
+)
+
+// rtmpSource plays rtmp:// and rtmps:// with OnAir's own RTMP client and
+// hands the stream to FFmpeg's FLV demuxer as bytes (custom I/O). FFmpeg's
+// RTMP client needs 0.3–2 s on loopback before the first picture arrives
+// (it negotiates a buffer and probes); ours asks for the stream and passes
+// on the first message at once (see `make bench`).
+type rtmpSource struct {
+	c      *rtmp.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+	stall  time.Duration
+
+	// pending and header belong to Read (FFmpeg's reading thread).
+	pending bytes.Buffer
+	header  bool
+
+	mu  sync.Mutex
+	err error // why reading ended
+}
+
+// rtmpTarget splits an RTMP URL into what the client needs.
+func rtmpTarget(raw string) (addr, app, tcURL, key string, useTLS bool, host string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", "", "", false, "", fmt.Errorf("malformed URL: %w", ErrUnsupportedURL)
+	}
+	useTLS = strings.EqualFold(u.Scheme, "rtmps")
+	port := u.Port()
+	if port == "" {
+		port = "1935"
+		if useTLS {
+			port = "443"
+		}
+	}
+	host = u.Hostname()
+	path := strings.Trim(u.Path, "/")
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return "", "", "", "", false, "", fmt.Errorf("%s: want rtmp://host/app/stream: %w", MaskURL(raw), ErrUnsupportedURL)
+	}
+	app, key = path[:i], path[i+1:]
+	if u.RawQuery != "" {
+		key += "?" + u.RawQuery
+	}
+	addr = net.JoinHostPort(host, port)
+	tcURL = strings.ToLower(u.Scheme) + "://" + addr + "/" + app
+	return addr, app, tcURL, key, useTLS, host, nil
+}
+
+func dialRTMPSource(ctx context.Context, s source, timeout, stall time.Duration, insecure bool, log *slog.Logger) (*rtmpSource, error) {
+	addr, app, tcURL, key, useTLS, host, err := rtmpTarget(s.url)
+	if err != nil {
+		return nil, err
+	}
+	cfg := rtmp.Config{Addr: addr, App: app, TCURL: tcURL, Key: key, Play: true, Timeout: timeout, Logger: log}
+	if useTLS {
+		cfg.TLS = &tls.Config{ServerName: host, InsecureSkipVerify: insecure} //nolint:gosec // the user asked for it
+	}
+	c, err := rtmp.Dial(ctx, cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var certErr *tls.CertificateVerificationError
+		switch {
+		case errors.Is(err, rtmp.ErrRejected):
+			return nil, fmt.Errorf("%s: %v: %w", s.shown, err, ErrNotFound)
+		case errors.As(err, &certErr):
+			return nil, fmt.Errorf("%s: %v: %w", s.shown, err, ErrUnreachable)
+		}
+		return nil, fmt.Errorf("%s: %v: %w", s.shown, err, ErrUnreachable)
+	}
+	rs := &rtmpSource{c: c, stall: stall}
+	rs.ctx, rs.cancel = context.WithCancel(context.Background())
+	return rs, nil
+}
+
+// Read gives FFmpeg the next bytes of the FLV stream: a file header, then
+// one tag per RTMP media message.
+func (s *rtmpSource) Read(b []byte) (int, error) {
+	if !s.header {
+		s.header = true
+		if err := flv.WriteHeader(&s.pending, true, true); err != nil {
+			return 0, astiav.ErrEio
+		}
+	}
+	for s.pending.Len() == 0 {
+		if s.Err() != nil {
+			return 0, s.errCode()
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.stall)
+		m, err := s.c.ReadMedia(ctx)
+		cancel()
+		if err != nil {
+			if s.ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				err = fmt.Errorf("nothing arrived for %v: %w", s.stall, ErrStalled)
+			}
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			return 0, s.errCode()
+		}
+		switch m.TypeID {
+		case 8, 9, 18:
+			if err := flv.WriteTag(&s.pending, flv.TagType(m.TypeID), m.Timestamp, m.Payload); err != nil {
+				return 0, astiav.ErrEio
+			}
+		}
+	}
+	return s.pending.Read(b)
+}
+
+// errCode is how FFmpeg sees the end: EOF when the server closed the
+// stream, exit when we stopped, a timeout when it stalled.
+func (s *rtmpSource) errCode() error {
+	err := s.Err()
+	switch {
+	case s.ctx.Err() != nil:
+		return astiav.ErrExit
+	case errors.Is(err, ErrStalled):
+		return astiav.ErrEtimedout
+	case errors.Is(err, rtmp.ErrClosed):
+		return astiav.ErrEof
+	}
+	return astiav.ErrEio
+}
+
+// Err is why reading ended (nil while it goes on).
+func (s *rtmpSource) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Abort makes a blocked Read return; Close then ends the session.
+func (s *rtmpSource) Abort() { s.cancel() }
+
+func (s *rtmpSource) Close() {
+	s.cancel()
+	s.c.Close()
+}

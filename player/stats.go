@@ -1,0 +1,79 @@
+package player
+
+import "time"
+
+// Stats is a snapshot of a Player's figures.
+type Stats struct {
+	State State
+	// FirstFrame is the time from Open to the first presented picture;
+	// zero until then.
+	FirstFrame time.Duration
+	// Frames presented, and dropped: late pictures plus packets a live
+	// source lost in the player's queues.
+	Frames  int64
+	Dropped int64
+	// Concealed counts decode errors that were concealed (playback went
+	// on).
+	Concealed int64
+	// DecodeP50 is the median time to decode a picture, in ms.
+	DecodeP50 float64
+	// Buffer is how far the newest received media is ahead of what plays.
+	Buffer time.Duration
+	// Bytes received (media payload).
+	Bytes int64
+	// Video and Audio describe the tracks, like "h264 1280x720 30fps" and
+	// "aac 48000Hz 2ch"; empty when absent.
+	Video, Audio string
+	Width        int
+	Height       int
+	// Duration of a file (zero for live).
+	Duration time.Duration
+	// Position is the media time being presented.
+	Position time.Duration
+	// AudioBackend names the output ("null", "pulseaudio", …).
+	AudioBackend string
+	// Signal: the test signal's figures (see signalFigures), over the
+	// last second and the run.
+	Signal signalFigures
+	// Err is why playback ended, when it failed.
+	Err error
+}
+
+// Stats reports the current figures; the signal window is the last second.
+func (p *Player) Stats() Stats {
+	s := Stats{
+		State:     State(p.state.Load()),
+		Frames:    p.presented.Load(),
+		Concealed: p.concealed.Load(),
+		DecodeP50: p.decodeTimes.p50(),
+		Bytes:     p.bytes.Load(),
+		Signal:    p.meter.figures(time.Now().Add(-time.Second)),
+	}
+	if p.paused.Load() && s.State == StatePlaying {
+		s.State = StatePaused
+	}
+	s.FirstFrame = time.Duration(p.firstFrame.Load())
+	s.Dropped = p.lateDropped.Load() + p.audioDropped.Load()
+	vt, at := p.tracks()
+	for _, t := range []*track{vt, at} {
+		if t != nil {
+			s.Dropped += t.in.Dropped()
+		}
+	}
+	if now, ok := p.clock.Now(); ok {
+		s.Position = now
+		if b := time.Duration(p.newestPTS.Load()) - now; b > 0 {
+			s.Buffer = b
+		}
+	}
+	if p.audio != nil {
+		s.AudioBackend = p.audio.Backend()
+	}
+	p.mu.Lock()
+	s.Video, s.Audio, s.Width, s.Height, s.Duration, s.Err = p.videoDesc, p.audioDesc, p.width, p.height, p.duration, p.err
+	p.mu.Unlock()
+	if s.Err != nil && (s.State == StateEnded || s.State == StateError) {
+		s.State = StateError
+	}
+	return s
+}
