@@ -294,5 +294,3 @@ func (s *measureSink) taken() bool {
 	defer s.mu.Unlock()
 	return s.done && s.werr == nil
 }
-
-

@@ -38,7 +38,7 @@ type pktQueue struct {
 	dropped  int64
 	closed   bool
 	awaitKey bool
-	started  bool // a packet was accepted: drops before the first keyframe are not losses
+	started  bool          // a packet was accepted: drops before the first keyframe are not losses
 	ready    chan struct{} // signalled after a push or close
 	room     chan struct{} // signalled after a pop
 }

@@ -63,18 +63,18 @@ type Player struct {
 	closeOnce  sync.Once
 	speed      float64 // catch-up speed; presenter goroutine only
 
-	state       atomic.Int32
-	presented   atomic.Int64
-	lateDropped atomic.Int64
-	concealed   atomic.Int64
+	state        atomic.Int32
+	presented    atomic.Int64
+	lateDropped  atomic.Int64
+	concealed    atomic.Int64
 	audioDropped atomic.Int64
 	audioStarted atomic.Bool  // audio played: later drops count
 	joinSkipped  atomic.Int64 // pictures skipped to reach the live edge on joining
 	joining      atomic.Bool  // skipping to the live edge: late pictures are not losses
-	bytes       atomic.Int64
-	firstFrame  atomic.Int64 // ns from open to the first presented frame; 0 until then
-	newestPTS   atomic.Int64 // newest packet PTS read (ns)
-	decodeTimes durRing
+	bytes        atomic.Int64
+	firstFrame   atomic.Int64 // ns from open to the first presented frame; 0 until then
+	newestPTS    atomic.Int64 // newest packet PTS read (ns)
+	decodeTimes  durRing
 
 	mu        sync.Mutex // guards the descriptions
 	videoDesc string
@@ -530,7 +530,6 @@ func (p *Player) Seek(d time.Duration) error {
 	p.seekReq <- d
 	return nil
 }
-
 
 // tracks returns the played tracks (any goroutine).
 func (p *Player) tracks() (vt, at *track) {
