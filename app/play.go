@@ -31,6 +31,7 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		noAudio    = fs.Bool("no-audio", false, "ignore the audio track")
 		nullAudio  = fs.Bool("null-audio", false, "play audio through the null device (silent, real clock)")
 		timeout    = fs.Duration("timeout", 10*time.Second, "give up opening after this long")
+		insecure   = fs.Bool("insecure", false, "rtmps: accept any server certificate (self-signed servers)")
 		logLevel   = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
 	)
 	fs.Usage = func() {
@@ -74,7 +75,7 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	p, err := player.Open(ctx, player.Config{
 		URL: url, Latency: lat, Sink: sink, NoAudio: *noAudio, NullAudio: *nullAudio,
-		Volume: *volume, Record: *record, OpenTimeout: *timeout, Logger: log,
+		Volume: *volume, Record: *record, OpenTimeout: *timeout, Insecure: *insecure, Logger: log,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

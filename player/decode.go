@@ -247,7 +247,9 @@ func (p *Player) queueAudio(ctx context.Context, pts time.Duration, samples []fl
 			playing = true
 		}
 		if playing {
-			p.audioStarted.Store(true)
+			if !p.audioStarted.Swap(true) {
+				p.state.CompareAndSwap(int32(StateOpening), int32(StatePlaying))
+			}
 			if p.audio.Buffered() < maxAudioAhead {
 				p.audio.Write(pts, samples)
 				return true
@@ -263,7 +265,7 @@ func (p *Player) queueAudio(ctx context.Context, pts time.Duration, samples []fl
 				p.audio.Write(pts, samples)
 				return true
 			}
-		} else if p.cfg.Latency == LatencyLow && !p.hasVideo() {
+		} else if !p.hasVideo() {
 			// Audio only: audio starts the clock.
 			p.audio.Write(pts, samples)
 			return true

@@ -23,7 +23,10 @@ const (
 	// Low mode's jitter buffer: up to lowBuffer before catch-up starts;
 	// joining a stream lands lowJoin behind the newest packet.
 	lowBuffer = 100 * time.Millisecond
-	lowJoin   = 40 * time.Millisecond
+	lowJoin   = 30 * time.Millisecond
+	// lowAudio: when the wall clock leads, audio queued beyond this on
+	// the output plays 5% faster until it is back under lowAudio/2.
+	lowAudio = 35 * time.Millisecond
 )
 
 // runPresenter shows each decoded picture at its time on the clock.
@@ -156,8 +159,22 @@ func (p *Player) catchUp() {
 	if speed != p.speed {
 		p.speed = speed
 		p.clock.SetSpeed(speed)
-		if p.audio != nil {
+		if p.audio != nil && p.audioLeads {
 			p.audio.SetSpeed(speed)
+		}
+	}
+	if p.audio != nil && !p.audioLeads {
+		// Audio follows the live edge: keep its queue short.
+		as := p.audioSpeed
+		switch q := p.audio.Buffered(); {
+		case q > lowAudio:
+			as = 1.05
+		case q < lowAudio/2:
+			as = 1
+		}
+		if as != p.audioSpeed {
+			p.audioSpeed = as
+			p.audio.SetSpeed(as)
 		}
 	}
 }
@@ -262,4 +279,11 @@ func (c *converter) free() {
 		c.dst.Free()
 		c.dst = nil
 	}
+}
+
+func (p *Player) audioBuffered() time.Duration {
+	if p.audio == nil {
+		return 0
+	}
+	return p.audio.Buffered()
 }

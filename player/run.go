@@ -62,6 +62,8 @@ type Player struct {
 	paused     atomic.Bool
 	closeOnce  sync.Once
 	speed      float64 // catch-up speed; presenter goroutine only
+	audioSpeed float64 // audio catch-up speed when the wall clock leads; presenter only
+	audioLeads bool    // the audio output's clock is the play clock
 
 	state        atomic.Int32
 	presented    atomic.Int64
@@ -95,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (*Player, error) {
 		return nil, err
 	}
 	p := &Player{cfg: cfg, log: cfg.Logger, src: src, opened: time.Now(), done: make(chan struct{}),
-		frames: make(chan *vframe, 3), seekReq: make(chan time.Duration, 1), speed: 1}
+		frames: make(chan *vframe, 3), seekReq: make(chan time.Duration, 1), speed: 1, audioSpeed: 1}
 	p.log.Info("opening", "url", src.shown, "latency", cfg.Latency.String())
 	p.in, err = openInput(ctx, src, openOptions{latency: cfg.Latency, timeout: cfg.OpenTimeout,
 		stall: cfg.StallTimeout, insecure: cfg.Insecure, ffmpegRTMP: cfg.FFmpegRTMP, log: cfg.Logger})
@@ -114,12 +116,23 @@ func Open(ctx context.Context, cfg Config) (*Player, error) {
 		if err != nil {
 			p.log.Warn("no audio output; playing without sound", "err", err)
 			p.audio = nil
+			p.mu.Lock()
+			p.at = nil // nobody would take its packets
+			p.mu.Unlock()
+			p.cfg.NoAudio = true
 		} else {
 			p.audio.SetVolume(cfg.Volume)
 			p.audio.SetTap(p.tapAudio())
 		}
 	}
-	if p.audio != nil {
+	// The audio clock leads, as in ffplay — except for a live source at
+	// low latency: there the live edge leads (the wall clock, anchored a
+	// little behind the newest picture) and audio follows it, kept within
+	// a few tens of ms by catchUp. Encoders deliver audio some 40 ms after
+	// video (an AAC frame plus the encoder's delay); holding pictures back
+	// for it would add that much to every frame's latency.
+	p.audioLeads = p.audio != nil && !(cfg.Latency == LatencyLow && src.live())
+	if p.audioLeads {
 		p.clock = newPlayClock(p.audio)
 	} else {
 		p.clock = newPlayClock(nil)
@@ -284,6 +297,10 @@ func (p *Player) runReader() {
 			}
 		}
 		if p.vt == nil || !started[p.vt] {
+			// No video decoder closes the frames: close them once the
+			// audio decoder has queued its last samples, so the
+			// presenter lets them play out.
+			dwg.Wait()
 			close(p.frames)
 		}
 		dwg.Wait()
