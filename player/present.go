@@ -129,14 +129,17 @@ func (p *Player) catchUp() {
 		return
 	}
 	target := lowBuffer
-	if p.cfg.Latency == LatencyNormal {
+	// HLS arrives a segment at a time: a buffer shorter than a segment
+	// would skip at every segment.
+	segmented := p.src.kind == kindHLS
+	if p.cfg.Latency == LatencyNormal || segmented {
 		target = normalBuffer
 	}
 	buf := time.Duration(p.newestPTS.Load()) - now
 	speed := 1.0
 	joined := time.Since(p.opened) - time.Duration(p.firstFrame.Load())
 	switch {
-	case p.cfg.Latency == LatencyLow && joined < 2*time.Second && buf > target:
+	case p.cfg.Latency == LatencyLow && !segmented && joined < 2*time.Second && buf > target:
 		// A server's GOP cache starts a new viewer at the last keyframe,
 		// up to a GOP behind live: show it at once, then skip to the edge.
 		p.log.Debug("joining: skipping to the live edge", "buffer", buf)

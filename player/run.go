@@ -131,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (*Player, error) {
 	// a few tens of ms by catchUp. Encoders deliver audio some 40 ms after
 	// video (an AAC frame plus the encoder's delay); holding pictures back
 	// for it would add that much to every frame's latency.
-	p.audioLeads = p.audio != nil && !(cfg.Latency == LatencyLow && src.live())
+	p.audioLeads = p.audio != nil && !(cfg.Latency == LatencyLow && src.live() && src.kind != kindHLS)
 	if p.audioLeads {
 		p.clock = newPlayClock(p.audio)
 	} else {
