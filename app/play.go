@@ -167,6 +167,7 @@ type playLine struct {
 	Frames       int64    `json:"frames"`
 	FPS          float64  `json:"fps"`
 	Dropped      int64    `json:"dropped"`
+	Concealed    int64    `json:"concealed"`
 	DecodeMsP50  float64  `json:"decode_ms_p50"`
 	BufferMs     float64  `json:"buffer_ms"`
 	Kbps         float64  `json:"kbps"`
@@ -194,6 +195,7 @@ func playLineFrom(prev, cur playSample, final bool) playLine {
 		Frames:      st.Frames,
 		FPS:         round1(float64(st.Frames-prev.stats.Frames) / dt),
 		Dropped:     st.Dropped,
+		Concealed:   st.Concealed,
 		DecodeMsP50: round1(st.DecodeP50),
 		BufferMs:    round1(float64(st.Buffer) / 1e6),
 		Kbps:        round1(float64(st.Bytes-prev.stats.Bytes) * 8 / 1000 / dt),
@@ -235,6 +237,9 @@ func writeHumanPlayLine(w io.Writer, l playLine) {
 	}
 	if l.AVOffsetMs != nil {
 		s += fmt.Sprintf("  A/V %+.0f ms", *l.AVOffsetMs)
+	}
+	if l.Concealed > 0 {
+		s += fmt.Sprintf("  concealed %d", l.Concealed)
 	}
 	if l.Undecodable != nil && *l.Undecodable > 0 {
 		s += fmt.Sprintf("  undecodable %d", *l.Undecodable)
