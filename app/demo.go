@@ -27,6 +27,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		rtmpAddr = fs.String("rtmp", "127.0.0.1:0", "loopback RTMP address (port 0: any free port)")
 		httpAddr = fs.String("http", "127.0.0.1:0", "loopback HTTP address")
 		stats    = fs.Bool("stats-json", false, "print one JSON line of statistics per second on stdout")
+		noAudio  = fs.Bool("no-audio", false, "the player ignores the audio track (video only, no A/V sync)")
 		logLevel = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -77,7 +78,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer b.Close()
-	p, err := player.Open(ctx, player.Config{URL: url, Latency: lat, NullAudio: true, Logger: log})
+	p, err := player.Open(ctx, player.Config{URL: url, Latency: lat, NullAudio: true, NoAudio: *noAudio, Logger: log})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

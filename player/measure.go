@@ -22,6 +22,9 @@ type signalMeter struct {
 	lastSync    bool
 }
 
+// maxLatencySamples bounds the latency history (about 1.8 h at 30 fps).
+const maxLatencySamples = 200_000
+
 type sample struct {
 	at time.Time
 	ms float64
@@ -36,6 +39,10 @@ func (m *signalMeter) frame(at time.Time, stripeMS int64, stripeOK, yuv, sync bo
 	}
 	if stripeOK {
 		m.seen = true
+		if len(m.latency) >= maxLatencySamples {
+			// Bounded memory: the run's figures cover the newest half.
+			m.latency = append(m.latency[:0], m.latency[len(m.latency)/2:]...)
+		}
 		m.latency = append(m.latency, sample{at: at, ms: float64(at.UnixMicro()-stripeMS*1000) / 1000})
 	} else if m.seen {
 		m.undecodable++

@@ -23,10 +23,13 @@ const (
 	// Low mode's jitter buffer: up to lowBuffer before catch-up starts;
 	// joining a stream lands lowJoin behind the newest packet.
 	lowBuffer = 100 * time.Millisecond
-	lowJoin   = 30 * time.Millisecond
+	lowJoin   = 20 * time.Millisecond
 	// lowAudio: when the wall clock leads, audio queued beyond this on
 	// the output plays 5% faster until it is back under lowAudio/2.
 	lowAudio = 35 * time.Millisecond
+	// avLead: when the wall clock leads, pictures are kept this far ahead
+	// of the audio that plays (audio a little late, never early), ±10 ms.
+	avLead = 15 * time.Millisecond
 )
 
 // runPresenter shows each decoded picture at its time on the clock.
@@ -51,6 +54,10 @@ func (p *Player) runPresenter() {
 			}
 			return
 		}
+		if p.staleAfterSeek(v) {
+			v.free()
+			continue
+		}
 		if !p.clock.Anchored() || p.seekAnchor.Swap(false) {
 			if p.cfg.Latency == LatencyNormal && p.src.live() {
 				p.bufferUp()
@@ -61,6 +68,10 @@ func (p *Player) runPresenter() {
 			v.free()
 			p.drainFrames()
 			return
+		}
+		if p.staleAfterSeek(v) { // a seek came while it waited
+			v.free()
+			continue
 		}
 		now, _ := p.clock.Now()
 		if now-v.pts > lateVideo && len(p.frames) > 0 {
@@ -139,7 +150,7 @@ func (p *Player) catchUp() {
 	speed := 1.0
 	joined := time.Since(p.opened) - time.Duration(p.firstFrame.Load())
 	switch {
-	case p.cfg.Latency == LatencyLow && !segmented && joined < 2*time.Second && buf > target:
+	case p.cfg.Latency == LatencyLow && !segmented && joined < 2*time.Second && buf > lowJoin+30*time.Millisecond:
 		// A server's GOP cache starts a new viewer at the last keyframe,
 		// up to a GOP behind live: show it at once, then skip to the edge.
 		p.log.Debug("joining: skipping to the live edge", "buffer", buf)
@@ -158,6 +169,8 @@ func (p *Player) catchUp() {
 		speed = 1.05
 	case buf > target:
 		speed = p.speed // hold
+	default:
+		speed = p.followAudio(now, buf)
 	}
 	if speed != p.speed {
 		p.speed = speed
@@ -289,4 +302,45 @@ func (p *Player) audioBuffered() time.Duration {
 		return 0
 	}
 	return p.audio.Buffered()
+}
+
+// staleAfterSeek reports whether v predates a seek in progress: pictures
+// decoded before the seek, and those between the keyframe and the target,
+// are neither shown nor losses. The first picture at the target ends the
+// seek and re-anchors the clock on it.
+func (p *Player) staleAfterSeek(v *vframe) bool {
+	if !p.seeking.Load() {
+		return false
+	}
+	if v.pts < time.Duration(p.seekTarget.Load())-lateVideo {
+		return true
+	}
+	p.seeking.Store(false)
+	p.seekAnchor.Store(true)
+	p.clock.Anchor(v.pts)
+	return false
+}
+
+// followAudio is the clock speed that keeps pictures avLead ahead of the
+// audio playing now, when the wall clock leads: a little slower when audio
+// falls behind, a little faster (while pictures are waiting) when it runs
+// ahead. buf is how far the newest picture is ahead of the clock.
+func (p *Player) followAudio(now, buf time.Duration) float64 {
+	if p.audio == nil || p.audioLeads {
+		return 1
+	}
+	apts, ok := p.audio.Clock()
+	if !ok {
+		return 1
+	}
+	diff := now - apts // > 0: audio late
+	switch {
+	case diff > avLead+10*time.Millisecond:
+		return 0.95
+	case diff < avLead-10*time.Millisecond && buf > 0:
+		return 1.05
+	case diff > avLead-5*time.Millisecond && diff < avLead+5*time.Millisecond:
+		return 1
+	}
+	return p.speed // inside the band's edges: hold
 }

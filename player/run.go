@@ -59,6 +59,9 @@ type Player struct {
 	flushing atomic.Bool
 	// seekAnchor: the presenter re-anchors the clock at the next picture.
 	seekAnchor atomic.Bool
+	// seeking: pictures before seekTarget (ns) are stale, skipped uncounted.
+	seeking    atomic.Bool
+	seekTarget atomic.Int64
 	paused     atomic.Bool
 	closeOnce  sync.Once
 	speed      float64 // catch-up speed; presenter goroutine only
@@ -98,6 +101,11 @@ func Open(ctx context.Context, cfg Config) (*Player, error) {
 	}
 	p := &Player{cfg: cfg, log: cfg.Logger, src: src, opened: time.Now(), done: make(chan struct{}),
 		frames: make(chan *vframe, 3), seekReq: make(chan time.Duration, 1), speed: 1, audioSpeed: 1}
+	if cfg.Record != "" {
+		if _, err := recordFormat(cfg.Record); err != nil {
+			return nil, err // before waiting on the network
+		}
+	}
 	p.log.Info("opening", "url", src.shown, "latency", cfg.Latency.String())
 	p.in, err = openInput(ctx, src, openOptions{latency: cfg.Latency, timeout: cfg.OpenTimeout,
 		stall: cfg.StallTimeout, insecure: cfg.Insecure, ffmpegRTMP: cfg.FFmpegRTMP, log: cfg.Logger})
@@ -205,10 +213,11 @@ func (p *Player) addTrack(st *astiav.Stream) error {
 	if cp.CodecID() == astiav.CodecIDNone {
 		return nil // parameters not known yet
 	}
-	cc, name, err := openDecoder(st, p.cfg.Latency)
+	cc, decName, err := openDecoder(st, p.cfg.Latency)
 	if err != nil {
 		return err
 	}
+	name := cp.CodecID().Name() // the codec ("mp3"), not the decoder ("mp3float")
 	t := &track{index: st.Index(), tb: st.TimeBase(), st: st, cc: cc, name: name, lat: p.cfg.Latency}
 	if mt == astiav.MediaTypeVideo {
 		// Live: a few seconds of packets at most; a file: a short read-ahead.
@@ -231,7 +240,7 @@ func (p *Player) addTrack(st *astiav.Stream) error {
 		p.audioDesc = fmt.Sprintf("%s %dHz %dch", name, cp.SampleRate(), cp.ChannelLayout().NbChannels())
 		p.mu.Unlock()
 	}
-	p.log.Info("track", "kind", mt.String(), "codec", name)
+	p.log.Info("track", "kind", mt.String(), "codec", name, "decoder", decName)
 	return nil
 }
 
@@ -438,6 +447,9 @@ func (p *Player) doSeek(d time.Duration) {
 	if p.audio != nil {
 		p.audio.Flush()
 	}
+	p.audioStarted.Store(false) // what the decoders still hold is stale, not lost
+	p.seekTarget.Store(int64(d))
+	p.seeking.Store(true)
 	p.clock.Anchor(d)
 	p.seekAnchor.Store(true)
 }
@@ -474,6 +486,9 @@ func (p *Player) Close() {
 		p.cancel()
 		p.in.abort()
 		<-p.done
+		if st := State(p.state.Load()); st != StateError && st != StateEnded {
+			p.setEnded()
+		}
 		p.freeAll()
 	})
 }
