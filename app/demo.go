@@ -36,18 +36,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return errUsage
 	}
-	w, h, err := parseSize(*size)
+	out, err := parseVideoOutput(*size, *fpsS, *vbitrate)
 	if err != nil {
 		return err
 	}
-	fps, err := parseFPS(*fpsS)
-	if err != nil {
-		return err
-	}
-	vb, err := parseBitrate(*vbitrate)
-	if err != nil {
-		return err
-	}
+	w, h, fps, vb := out.width, out.height, out.fps, out.bitrate
 	lat, err := player.ParseLatency(*latency)
 	if err != nil {
 		return err

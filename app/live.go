@@ -55,18 +55,11 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(to) == 0 {
 		return fmt.Errorf("no destination: give --to rtmp://host/app/streamkey")
 	}
-	w, h, err := parseSize(*size)
+	out, err := parseVideoOutput(*size, *fpsS, *vbitrate)
 	if err != nil {
 		return err
 	}
-	fps, err := parseFPS(*fpsS)
-	if err != nil {
-		return err
-	}
-	vb, err := parseBitrate(*vbitrate)
-	if err != nil {
-		return err
-	}
+	w, h, fps, vb := out.width, out.height, out.fps, out.bitrate
 	ab, err := parseBitrate(*abitrate)
 	if err != nil {
 		return err

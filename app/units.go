@@ -66,3 +66,24 @@ func parseFPS(s string) (float64, error) {
 	}
 	return v, nil
 }
+
+// videoOutput is the output picture the streamer asked for.
+type videoOutput struct {
+	width, height int
+	fps           float64
+	bitrate       int
+}
+
+// parseVideoOutput reads the --size, --fps and --vbitrate flags together.
+func parseVideoOutput(size, fps, vbitrate string) (videoOutput, error) {
+	var o videoOutput
+	var err error
+	if o.width, o.height, err = parseSize(size); err != nil {
+		return o, err
+	}
+	if o.fps, err = parseFPS(fps); err != nil {
+		return o, err
+	}
+	o.bitrate, err = parseBitrate(vbitrate)
+	return o, err
+}
