@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"onair/internal/leaktest"
 )
 
 // buildBinary builds the onair command once per test binary run.
@@ -68,16 +69,9 @@ func TestBinarySignals(t *testing.T) {
 	}
 }
 
-// goroutines waits until the number of goroutines is at most n, and
+// checkGoroutines waits until the number of goroutines is at most n, and
 // reports the excess stacks if it does not get there.
 func checkGoroutines(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutine leak: %d > %d\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	leaktest.Check(t, n, 3*time.Second)
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/asticode/go-astiav"
 
+	"onair/internal/leaktest"
 	"onair/internal/media"
 	"onair/internal/peer"
 	"onair/publish/loopback"
@@ -952,14 +953,7 @@ func TestOpenCancel(t *testing.T) {
 // 3 s.
 func goroutinesBack(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutine leak: %d > %d\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	leaktest.Check(t, n, 3*time.Second)
 }
 
 // TestCloseWhilePlaying: Close returns within 2 s while a live stream or a
