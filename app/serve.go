@@ -17,6 +17,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		httpAddr = fs.String("http", "127.0.0.1:8080", "HTTP listen address (HLS, HTTP-FLV, /api/streams)")
 		key      = fs.String("publish-key", "", "publishers must add ?key=K to the stream name")
 		logLevel = fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
+		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile to this file (for developers)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--publish-key K]")
@@ -34,6 +35,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
+	}
+	if *cpuProf != "" {
+		stop, err := startCPUProfile(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	srv, err := loopback.Start(loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, PublishKey: *key, Logger: log})
 	if err != nil {

@@ -27,9 +27,10 @@ import (
 func main() {
 	bin := flag.String("onair", "bin/onair", "the onair binary")
 	dur := flag.Duration("duration", 15*time.Second, "stream length per measurement")
-	only := flag.String("only", "", "run only scenarios whose name contains this")
+	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\" for those tables)")
+	creep := flag.Duration("creep", 10*time.Minute, "length of the player's latency-creep run (0: skip it)")
 	flag.Parse()
-	if err := run(*bin, *dur, *only); err != nil {
+	if err := run(*bin, *dur, *only, *creep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -52,7 +53,7 @@ type result struct {
 	frames  int64
 }
 
-func run(bin string, dur time.Duration, only string) error {
+func run(bin string, dur time.Duration, only string, creep time.Duration) error {
 	dir, err := os.MkdirTemp("", "onair-bench-")
 	if err != nil {
 		return err
@@ -106,21 +107,38 @@ func run(bin string, dur time.Duration, only string) error {
 		rows = append(rows, r)
 	}
 
-	fmt.Printf("\nBroadcast: test source -> x264 + AAC -> RTMP -> nginx-rtmp on loopback, %v per run, %d cores\n\n", dur, numCPU())
-	fmt.Println("| scenario | OnAir CPU s/s | ffmpeg CPU s/s | ratio | OnAir fps out | OnAir dropped | target | result |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
-	for _, r := range rows {
-		target := "real time, 0 dropped"
-		if r.s.maxRatio > 0 {
-			target = fmt.Sprintf("≤ %.2f× ffmpeg CPU; real time, 0 dropped", r.s.maxRatio)
+	if len(rows) > 0 {
+		fmt.Printf("\nBroadcast: test source -> x264 + AAC -> RTMP -> nginx-rtmp on loopback, %v per run, %d cores\n\n", dur, numCPU())
+		fmt.Println("| scenario | OnAir CPU s/s | ffmpeg CPU s/s | ratio | OnAir fps out | OnAir dropped | target | result |")
+		fmt.Println("|---|---|---|---|---|---|---|---|")
+		for _, r := range rows {
+			target := "real time, 0 dropped"
+			if r.s.maxRatio > 0 {
+				target = fmt.Sprintf("≤ %.2f× ffmpeg CPU; real time, 0 dropped", r.s.maxRatio)
+			}
+			ffm, ratio := "—", "—"
+			if r.s.compare {
+				ffm = fmt.Sprintf("%.3f", r.ffm.cpu)
+				ratio = fmt.Sprintf("%.2f×", r.ours.cpu/r.ffm.cpu)
+			}
+			fmt.Printf("| %s | %.3f | %s | %s | %.1f | %d | %s | %s |\n",
+				r.s.name, r.ours.cpu, ffm, ratio, r.ours.fpsOut, r.ours.dropped, target, r.verdict)
 		}
-		ffm, ratio := "—", "—"
-		if r.s.compare {
-			ffm = fmt.Sprintf("%.3f", r.ffm.cpu)
-			ratio = fmt.Sprintf("%.2f×", r.ours.cpu/r.ffm.cpu)
+	}
+	if only == "" || strings.Contains("server", only) {
+		if err := runServerBench(bin, ng, dur); err != nil {
+			failed = true
+			fmt.Println("server bench:", err)
 		}
-		fmt.Printf("| %s | %.3f | %s | %s | %.1f | %d | %s | %s |\n",
-			r.s.name, r.ours.cpu, ffm, ratio, r.ours.fpsOut, r.ours.dropped, target, r.verdict)
+	}
+	if only == "" || only == "player" {
+		f, err := runPlayerBench(bin, ng, creep)
+		if err != nil {
+			failed = true
+			fmt.Println("player bench:", err)
+		} else if !printPlayerTable(f) {
+			failed = true
+		}
 	}
 	if failed {
 		return fmt.Errorf("a target was missed")

@@ -26,6 +26,7 @@ func (s *Server) startHLS(name string) {
 	if err != nil {
 		return
 	}
+	r.setLazy() // segments last seconds: waking for each audio frame buys nothing
 	o := &hlsOut{reader: r, created: make(chan struct{}), viewers: map[string]time.Time{}}
 	s.mu.Lock()
 	old := s.hls[name]

@@ -3,6 +3,7 @@ package loopback
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -60,6 +61,8 @@ type stream struct {
 	gopBytes   int
 	gopFull    bool
 	readers    map[*Reader]string // protocol
+	fanout     []*Reader          // the keys of readers, for Write to walk
+	flush      *time.Timer        // sends units readers hold too long (Reader.flushHeld)
 	stats      streamStats
 }
 
@@ -144,8 +147,28 @@ func (p *Publication) Write(u *Unit) {
 		}
 		s.cache(u)
 	}
-	for r := range s.readers {
-		r.push(u)
+	holding := false
+	for _, r := range s.fanout {
+		if r.push(u) {
+			holding = true
+		}
+	}
+	if holding {
+		if s.flush == nil {
+			s.flush = time.AfterFunc(maxHeldWait, s.flushHeld)
+		} else {
+			s.flush.Reset(maxHeldWait)
+		}
+	}
+}
+
+// flushHeld runs maxHeldWait after a unit that left some reader holding
+// one, unless another unit came first.
+func (s *stream) flushHeld() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.fanout {
+		r.flushHeld()
 	}
 }
 
@@ -179,8 +202,11 @@ func (p *Publication) Close() {
 	}
 	s.pub = nil
 	readers := s.readers
-	s.readers = map[*Reader]string{}
+	s.readers, s.fanout = map[*Reader]string{}, nil
 	s.gop, s.meta, s.vseq, s.aseq = nil, nil, nil, nil
+	if s.flush != nil {
+		s.flush.Stop()
+	}
 	s.mu.Unlock()
 	for r := range readers {
 		r.close()
@@ -226,6 +252,7 @@ func (h *Hub) Play(name, proto string) (*Reader, error) {
 		r.push(u)
 	}
 	s.readers[r] = proto
+	s.fanout = append(s.fanout, r)
 	return r, nil
 }
 
@@ -236,7 +263,11 @@ func (h *Hub) Leave(name string, r *Reader) {
 	h.mu.Unlock()
 	if s != nil {
 		s.mu.Lock()
-		delete(s.readers, r)
+		if _, ok := s.readers[r]; ok {
+			delete(s.readers, r)
+			i := slices.Index(s.fanout, r)
+			s.fanout = slices.Delete(s.fanout, i, i+1)
+		}
 		s.mu.Unlock()
 	}
 	r.close()
@@ -315,8 +346,11 @@ func (h *Hub) Close() {
 	for _, s := range ss {
 		s.mu.Lock()
 		rs := s.readers
-		s.readers = map[*Reader]string{}
+		s.readers, s.fanout = map[*Reader]string{}, nil
 		s.pub = nil
+		if s.flush != nil {
+			s.flush.Stop()
+		}
 		s.mu.Unlock()
 		for r := range rs {
 			r.close()

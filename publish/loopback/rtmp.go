@@ -126,7 +126,11 @@ func (c *rtmpConn) OnPlay(sess *rtmp.ServerSession, app, raw string) error {
 	return nil
 }
 
-// send writes the reader's units to a player until either side ends.
+// send writes the reader's units to a player until either side ends. Once
+// the player is playing, units the publisher's goroutine can write at once
+// go straight out (rtmpViewer.tryWrite); this goroutine sends the rest,
+// blocking: the cached GOP at the start, and whatever piles up while the
+// player's socket is full.
 func (c *rtmpConn) send(sess *rtmp.ServerSession, r *Reader) {
 	defer sess.Close()
 	select {
@@ -134,29 +138,74 @@ func (c *rtmpConn) send(sess *rtmp.ServerSession, r *Reader) {
 	case <-sess.Done():
 		return
 	}
-	var tl timeline
+	v := &rtmpViewer{sess: sess}
+	r.setDirect(v)
 	var buf []*Unit
 	for {
+		if sess.Flush() != nil {
+			return
+		}
 		buf = r.Next(buf)
-		for _, u := range buf {
-			if err := sess.WriteMedia(uint8(u.Kind), tl.ms(u), u.Body); err != nil {
+		if len(buf) > 0 {
+			if v.write(buf) != nil {
 				return
 			}
-		}
-		if len(buf) > 0 {
 			continue
 		}
 		select {
 		case <-sess.Done():
 			return
 		case <-r.Done():
-			for _, u := range r.Next(buf) {
-				_ = sess.WriteMedia(uint8(u.Kind), tl.ms(u), u.Body)
-			}
+			_ = v.write(r.Next(buf))
 			return
 		case <-r.Ready():
 		}
 	}
+}
+
+// rtmpViewer turns a viewer's units into RTMP messages on its timeline.
+// Whoever holds the units uses it: the publisher's goroutine through the
+// Reader's direct hand-off while the viewer's goroutine is idle, otherwise
+// that goroutine; the Reader's lock orders the two.
+type rtmpViewer struct {
+	sess  *rtmp.ServerSession
+	tl    timeline
+	batch []rtmp.Out
+}
+
+func (v *rtmpViewer) out(u *Unit) rtmp.Out {
+	return rtmp.Out{Timestamp: v.tl.ms(u), Prepared: u.prepared(v.sess.ChunkSize())}
+}
+
+// tryWrite is the Reader's direct hand-off: it never blocks.
+func (v *rtmpViewer) tryWrite(units []*Unit) (taken, wake bool) {
+	var outs [2]rtmp.Out
+	n := 0
+	for _, u := range units {
+		if n == len(outs) {
+			break
+		}
+		outs[n] = v.out(u)
+		n++
+	}
+	if n < len(units) {
+		return false, false // never more than two from the Reader
+	}
+	return v.sess.TryWritePrepared(outs[:n]...)
+}
+
+// write sends units, blocking up to the write timeout.
+func (v *rtmpViewer) write(units []*Unit) error {
+	if len(units) == 0 {
+		return v.sess.Flush()
+	}
+	for _, u := range units {
+		v.batch = append(v.batch, v.out(u))
+	}
+	err := v.sess.WritePrepared(v.batch)
+	clear(v.batch) // hold no payload
+	v.batch = v.batch[:0]
+	return err
 }
 
 func (c *rtmpConn) OnStop() {

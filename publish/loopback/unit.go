@@ -1,6 +1,11 @@
 package loopback
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+
+	"onair/publish/rtmp"
+)
 
 // Kind is what a Unit carries, with the FLV tag type's values.
 type Kind uint8
@@ -22,6 +27,25 @@ type Unit struct {
 	Key, Header bool
 	// Body is the FLV tag body (what an RTMP media message carries).
 	Body []byte
+
+	// rtmp is Body cut into RTMP chunks by the first RTMP viewer that sends
+	// the unit, for all of them.
+	rtmp atomic.Pointer[rtmp.Prepared]
+}
+
+// prepared returns u ready for RTMP sessions with chunk size chunkSize,
+// cutting it the first time.
+func (u *Unit) prepared(chunkSize uint32) *rtmp.Prepared {
+	if p := u.rtmp.Load(); p != nil && p.ChunkSize() == chunkSize {
+		return p
+	}
+	p := rtmp.Prepare(uint8(u.Kind), u.Body, chunkSize)
+	if !u.rtmp.CompareAndSwap(nil, p) {
+		if q := u.rtmp.Load(); q.ChunkSize() == chunkSize {
+			return q // another viewer cut it at the same time
+		}
+	}
+	return p
 }
 
 // classify fills Key and Header from the FLV body.

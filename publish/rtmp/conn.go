@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	amf0 "github.com/yutopp/go-amf0"
@@ -24,10 +25,29 @@ type conn struct {
 	writeTimeout time.Duration
 	log          *slog.Logger
 
-	wmu  sync.Mutex // guards bw, cw, sent
-	bw   *bufio.Writer
-	cw   *chunk.Writer
-	sent uint64
+	wmu      sync.Mutex // guards the fields down to pending
+	bw       *bufio.Writer
+	cw       chunk.Writer // in place, as for the conn in ServerSession
+	sent     uint64
+	deadline time.Time // the write deadline in force
+	// Prepared messages (fanout.go) go out with writev: what is not in
+	// their shared Body in hdrs (ends and shared say where each message's
+	// part ends and whether a Body follows), the iovecs in bufs (out is
+	// what a blocking write consumes); pending is what a non-blocking write
+	// left unsent, which goes out before anything else.
+	hdrs    []byte
+	ends    []int
+	shared  []bool
+	bufs    net.Buffers
+	out     net.Buffers
+	pending net.Buffers
+	// For TryWritePrepared's one or two messages, in the conn itself (the
+	// fan-out is bound by cache misses): their headers and the iovecs.
+	one  [2 * chunk.MaxHeaderLen]byte
+	four [4][]byte
+	raw  rawWriter // raw.ok false when nc is not a socket of this system
+
+	closed atomic.Bool // done is closed; for TryWritePrepared, which must not wait
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -40,10 +60,19 @@ type conn struct {
 }
 
 func newConn(nc net.Conn, peer string, writeTimeout time.Duration, log *slog.Logger) *conn {
-	c := &conn{nc: nc, peer: peer, writeTimeout: writeTimeout, log: log,
-		bw: bufio.NewWriterSize(nc, 64*1024), done: make(chan struct{})}
-	c.cw = chunk.NewWriter(c.bw)
+	c := &conn{}
+	c.init(nc, peer, writeTimeout, log)
 	return c
+}
+
+// init sets up a conn in place (a ServerSession holds its conn, not a
+// pointer to one: the fan-out to many players is bound by cache misses).
+func (c *conn) init(nc net.Conn, peer string, writeTimeout time.Duration, log *slog.Logger) {
+	c.nc, c.peer, c.writeTimeout, c.log = nc, peer, writeTimeout, log
+	c.bw = bufio.NewWriterSize(nc, 64*1024)
+	c.done = make(chan struct{})
+	c.cw = *chunk.NewWriter(c.bw)
+	c.raw.init(nc)
 }
 
 type command struct {
@@ -85,7 +114,7 @@ func (c *conn) fail(err error) {
 		c.err = err
 	}
 	c.errMu.Unlock()
-	c.closeOnce.Do(func() { close(c.done) })
+	c.closeOnce.Do(func() { c.closed.Store(true); close(c.done) })
 	c.nc.Close()
 }
 
@@ -110,31 +139,81 @@ func (c *conn) BytesSent() uint64 {
 }
 
 func (c *conn) writeMessage(m *chunk.Message) error {
+	return c.writeMessages(m)
+}
+
+// writeMessages writes messages in order and flushes once: one system call
+// for a batch instead of one per message.
+func (c *conn) writeMessages(ms ...*chunk.Message) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if err := c.beginWrite(); err != nil {
+		return err
+	}
+	var err error
+	for _, m := range ms {
+		if err = c.cw.WriteMessage(m); err != nil {
+			break
+		}
+		c.count(m.TypeID, len(m.Payload))
+	}
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	if err != nil {
+		return c.writeFailed(err)
+	}
+	return nil
+}
+
+// beginWrite starts a blocking write, under wmu: it fails once the session
+// has ended, moves the deadline on when due, and sends what a non-blocking
+// write left over.
+func (c *conn) beginWrite() error {
 	select {
 	case <-c.done:
 		return c.Err()
 	default:
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	err := c.cw.WriteMessage(m)
-	if err == nil {
-		err = c.bw.Flush()
-	}
-	if err != nil {
-		if isTimeout(err) {
-			err = fmt.Errorf("sending to %s stalled for %v: %w", c.peer, c.writeTimeout, ErrTimeout)
-		} else {
-			err = fmt.Errorf("sending to %s: %w", c.peer, err)
+	c.refreshDeadline()
+	if len(c.pending) > 0 {
+		if _, err := c.pending.WriteTo(c.nc); err != nil {
+			return c.writeFailed(err)
 		}
-		c.fail(err) // fail does not take wmu
-		return err
-	}
-	if m.TypeID == typeAudio || m.TypeID == typeVideo || m.TypeID == typeDataAMF0 {
-		c.sent += uint64(len(m.Payload))
+		c.pending = nil
 	}
 	return nil
+}
+
+// refreshDeadline keeps a write deadline in force, under wmu. Moving it
+// costs a timer update: it moves only when less than half of the allowance
+// is left, so a write still never blocks longer than writeTimeout and
+// never less than half of it.
+func (c *conn) refreshDeadline() {
+	now := time.Now()
+	if c.deadline.Sub(now) < c.writeTimeout/2 {
+		c.deadline = now.Add(c.writeTimeout)
+		_ = c.nc.SetWriteDeadline(c.deadline)
+	}
+}
+
+// count adds a message's payload to BytesSent when it is media or data.
+func (c *conn) count(typeID uint8, n int) {
+	if typeID == typeAudio || typeID == typeVideo || typeID == typeDataAMF0 {
+		c.sent += uint64(n)
+	}
+}
+
+// writeFailed ends the session after a failed write and returns the error
+// to report.
+func (c *conn) writeFailed(err error) error {
+	if isTimeout(err) {
+		err = fmt.Errorf("sending to %s stalled for %v: %w", c.peer, c.writeTimeout, ErrTimeout)
+	} else {
+		err = fmt.Errorf("sending to %s: %w", c.peer, err)
+	}
+	c.fail(err) // fail does not take wmu
+	return err
 }
 
 func (c *conn) writeControl(typ uint8, payload []byte) error {

@@ -40,7 +40,8 @@ type ServerHandler interface {
 	OnPublish(s *ServerSession, app, name string) error
 	// OnPlay decides on a play; an error rejects it
 	// (NetStream.Play.StreamNotFound) and ends the session. On success the
-	// handler starts sending media with WriteMedia, from its own goroutine.
+	// handler starts sending media with WriteMedia or WritePrepared, from its
+	// own goroutine, once Playing is closed.
 	OnPlay(s *ServerSession, app, name string) error
 	// OnMedia receives the publisher's audio (8), video (9) and data (18)
 	// messages. The payload is the handler's to keep.
@@ -52,7 +53,7 @@ type ServerHandler interface {
 
 // ServerSession is the server end of one RTMP connection.
 type ServerSession struct {
-	*conn
+	conn
 	cfg      ServerConfig
 	app      string
 	streamID uint32
@@ -81,8 +82,9 @@ func NewServerSession(nc net.Conn, cfg ServerConfig) *ServerSession {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &ServerSession{conn: newConn(nc, nc.RemoteAddr().String(), cfg.WriteTimeout, cfg.Logger), cfg: cfg,
-		playing: make(chan struct{})}
+	s := &ServerSession{cfg: cfg, playing: make(chan struct{})}
+	s.conn.init(nc, nc.RemoteAddr().String(), cfg.WriteTimeout, cfg.Logger)
+	return s
 }
 
 // Playing is closed once NetStream.Play.Start was sent: media may follow.
@@ -104,7 +106,7 @@ func (s *ServerSession) Serve(h ServerHandler) error {
 		return fmt.Errorf("handshake with %s: %w", s.peer, err)
 	}
 	_ = s.nc.SetWriteDeadline(time.Time{})
-	r, err := chunk.NewReader(bufio.NewReaderSize(s.nc, 64*1024), chunk.ReaderConfig{MaxMessageLength: s.cfg.MaxMessageLength, MaxPartialMessages: 16})
+	r, err := chunk.NewReader(bufio.NewReaderSize(newRawReader(s.nc), 64*1024), chunk.ReaderConfig{MaxMessageLength: s.cfg.MaxMessageLength, MaxPartialMessages: 16})
 	if err != nil {
 		return err
 	}
@@ -248,14 +250,7 @@ func (s *ServerSession) status(streamID uint32, level, code, desc string) error 
 // WriteMedia sends one audio (8), video (9) or data (18) message to a
 // player, at timestamp ms.
 func (s *ServerSession) WriteMedia(typeID uint8, timestamp uint32, payload []byte) error {
-	csid := csidVideo
-	switch typeID {
-	case typeAudio:
-		csid = csidAudio
-	case typeDataAMF0:
-		csid = csidData
-	}
-	return s.writeMessage(&chunk.Message{ChunkStreamID: csid, TypeID: typeID, StreamID: s.streamID, Timestamp: timestamp, Payload: payload})
+	return s.writeMessage(&chunk.Message{ChunkStreamID: mediaCSID(typeID), TypeID: typeID, StreamID: s.streamID, Timestamp: timestamp, Payload: payload})
 }
 
 // StripSetDataFrame turns a publisher's "@setDataFrame", "onMetaData", {…}
