@@ -1,5 +1,5 @@
-// Package app is OnAir's front: the command line now, the Fyne window
-// later. It alone decides where logs go; the engines it drives take a
+// Package app is OnAir's front: the command line and the Fyne window
+// (gui*.go). It alone decides where logs go; the engines it drives take a
 // *slog.Logger and return errors.
 package app
 
@@ -30,12 +30,17 @@ func Main(args []string) int {
 // Run runs one command with the given streams; ctx ending (Ctrl-C, SIGTERM)
 // stops it cleanly.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return 2
-	}
 	var err error
-	switch args[0] {
+	cmd := "gui"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "gui":
+		if len(args) > 0 {
+			args = args[1:]
+		}
+		err = runGUI(ctx, args, stderr)
 	case "live":
 		err = runLive(ctx, args[1:], stdout, stderr)
 	case "serve":
@@ -49,6 +54,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help", "-help":
 		usage(stdout)
 	default:
+		if strings.HasPrefix(cmd, "-") {
+			// onair --startstreaming, --play URL, …: the window's flags.
+			err = runGUI(ctx, args, stderr)
+			break
+		}
 		fmt.Fprintf(stderr, "onair: unknown command %q\n", args[0])
 		usage(stderr)
 		return 2
@@ -74,9 +84,11 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `OnAir — live-streaming studio
 
 Usage:
+  onair [gui] [flags]           the window: Studio, Player and Loopback tabs
+                                (--startstreaming, --play URL, --rtmp ADDR, --http ADDR)
   onair live [flags] --to URL   push the test source as H.264/AAC over RTMP or RTMPS
   onair serve [flags]           the loopback server: RTMP in and out, HLS, HTTP-FLV
-  onair play [flags] URL        play a stream or file (headless until the window exists), with figures
+  onair play [flags] URL        play a stream or file headless, with figures
   onair demo [flags]            loopback server + test-signal publisher + player in one process
   onair version                 print the version
 

@@ -1,0 +1,352 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"onair/publish/loopback"
+)
+
+// loopbackView is the Loopback tab: the built-in server on or off, its
+// URLs with copy buttons, who publishes and who watches, and Preview my
+// stream.
+type loopbackView struct {
+	g *gui
+
+	onChk      *widget.Check
+	note       *widget.Label
+	urls       []*widget.Label
+	copyBtns   []*widget.Button
+	streams    *widget.Label
+	previewBtn *widget.Button
+	content    fyne.CanvasObject
+
+	// UI goroutine only.
+	closing  bool
+	starting bool                  // onChk set by code: do not react
+	listed   []loopback.StreamInfo // the last list read
+
+	mu  sync.RWMutex // guards srv (read by the poll)
+	srv *loopback.Server
+
+	wg sync.WaitGroup // a closing server
+
+	// Bridge goroutine only.
+	lastList time.Time
+}
+
+// The URL rows: what they are and how they are made from the addresses
+// and the stream name.
+var loopbackRows = []struct {
+	label string
+	make  func(rtmp, http, name string) string
+}{
+	{"RTMP (publish and play)", func(r, _, n string) string { return "rtmp://" + r + "/live/" + n }},
+	{"HLS", func(_, h, n string) string { return "http://" + h + "/live/" + n + "/index.m3u8" }},
+	{"HTTP-FLV", func(_, h, n string) string { return "http://" + h + "/live/" + n + ".flv" }},
+	{"Status API", func(_, h, _ string) string { return "http://" + h + "/api/streams" }},
+}
+
+func newLoopbackView(g *gui) *loopbackView {
+	v := &loopbackView{g: g}
+	v.onChk = widget.NewCheck("Loopback server on", func(on bool) {
+		if v.starting {
+			return
+		}
+		g.setBool(prefLoopback, on)
+		if on {
+			v.start()
+		} else {
+			v.stopServer()
+		}
+	})
+	v.note = newStatusLabel("")
+	form := widget.NewForm()
+	for i, row := range loopbackRows {
+		l := widget.NewLabel("—")
+		l.Selectable = true
+		l.Truncation = fyne.TextTruncateEllipsis
+		i := i
+		b := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { v.copyURL(i) })
+		b.Disable()
+		v.urls = append(v.urls, l)
+		v.copyBtns = append(v.copyBtns, b)
+		form.Append(row.label, container.NewBorder(nil, nil, nil, b, l))
+	}
+	v.streams = widget.NewLabel("No server.")
+	v.streams.Wrapping = fyne.TextWrapWord
+	v.previewBtn = widget.NewButtonWithIcon("Preview my stream", theme.MediaPlayIcon(), v.previewMine)
+	v.previewBtn.Importance = widget.HighImportance
+	v.content = container.NewPadded(container.NewBorder(
+		container.NewVBox(
+			container.NewHBox(v.onChk, v.previewBtn),
+			v.note,
+			widget.NewCard("Addresses", "for the stream this Studio publishes (its stream key is the name)", form),
+		), nil, nil, nil,
+		widget.NewCard("Publishers and viewers", "", container.NewVScroll(v.streams)),
+	))
+	g.br.watch(v.read)
+	return v
+}
+
+// server is the running server, or nil (any goroutine).
+func (v *loopbackView) server() *loopback.Server {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.srv
+}
+
+// start starts the server on the configured addresses; UI goroutine.
+func (v *loopbackView) start() {
+	if v.server() != nil || v.closing {
+		return
+	}
+	o := v.g.opts
+	srv, notes, err := startLoopback(o.RTMPAddr, o.HTTPAddr, o.FallbackRTMP, o.FallbackHTTP, v.g.log)
+	v.setChecked(err == nil)
+	if err != nil {
+		msg := "The loopback server could not start: " + oneLine(err)
+		v.note.SetText(msg)
+		v.g.studio.setStatus(msg)
+		return
+	}
+	v.mu.Lock()
+	v.srv = srv
+	v.mu.Unlock()
+	if len(notes) > 0 {
+		v.note.SetText(strings.Join(notes, " "))
+		v.g.studio.setStatus(strings.Join(notes, " "))
+	} else {
+		v.note.SetText(fmt.Sprintf("Listening for RTMP on %s and for HTTP (HLS, HTTP-FLV, status) on %s.", srv.RTMPAddr(), srv.HTTPAddr()))
+	}
+	v.g.studio.setLoopbackURL("rtmp://" + srv.RTMPAddr() + "/live")
+	v.refreshURLs()
+	v.g.log.Info("loopback server on", "rtmp", srv.RTMPAddr(), "http", srv.HTTPAddr())
+}
+
+func (v *loopbackView) setChecked(on bool) {
+	v.starting = true
+	v.onChk.SetChecked(on)
+	v.starting = false
+}
+
+// stopServer stops the server (in the background: viewers are let go);
+// UI goroutine.
+func (v *loopbackView) stopServer() {
+	v.mu.Lock()
+	srv := v.srv
+	v.srv = nil
+	v.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	v.closing = true
+	v.onChk.Disable()
+	v.note.SetText("Stopping the loopback server …")
+	v.refreshURLs()
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		err := srv.Close()
+		v.g.br.post(func() {
+			v.closing = false
+			v.onChk.Enable()
+			if err != nil {
+				v.note.SetText("Loopback server stopped: " + oneLine(err))
+			} else {
+				v.note.SetText("Loopback server stopped.")
+			}
+		})
+	}()
+}
+
+// name is the stream name in the URLs: the Studio's stream key when it
+// publishes here, else "preview".
+func (v *loopbackView) name(srv *loopback.Server) string {
+	if n := v.g.studio.streamName(srv.RTMPAddr()); n != "" {
+		return n
+	}
+	return "preview"
+}
+
+// refreshList redraws the stream list after the key's mask changed; UI
+// goroutine.
+func (v *loopbackView) refreshList() {
+	if srv := v.server(); srv != nil && v.listed != nil {
+		v.streams.SetText(describeStreams(v.listed, srv.HTTPAddr(), v.g.studio.maskName))
+	}
+}
+
+// refreshURLs redraws the address rows; UI goroutine.
+func (v *loopbackView) refreshURLs() {
+	srv := v.server()
+	for i, row := range loopbackRows {
+		if srv == nil {
+			v.urls[i].SetText("—")
+			v.copyBtns[i].Disable()
+			continue
+		}
+		// Shown with the name masked while the Studio's key is; copied whole.
+		v.urls[i].SetText(row.make(srv.RTMPAddr(), srv.HTTPAddr(), v.g.studio.maskName(v.name(srv))))
+		v.copyBtns[i].Enable()
+	}
+	if srv == nil {
+		v.streams.SetText("The loopback server is off.")
+	}
+}
+
+func (v *loopbackView) copyURL(i int) {
+	srv := v.server()
+	if srv == nil {
+		return
+	}
+	u := loopbackRows[i].make(srv.RTMPAddr(), srv.HTTPAddr(), v.name(srv))
+	v.g.app.Clipboard().SetContent(u)
+	v.note.SetText("Copied the " + loopbackRows[i].label + " address.")
+}
+
+// previewMine switches to the Player tab and plays this Studio's stream
+// from the loopback server; UI goroutine.
+func (v *loopbackView) previewMine() {
+	srv := v.server()
+	if srv == nil {
+		v.note.SetText("Turn the loopback server on first: your stream can only be previewed through it.")
+		return
+	}
+	name := v.g.studio.streamName(srv.RTMPAddr())
+	if name == "" {
+		v.note.SetText(fmt.Sprintf("The Studio streams to another server: set its server to rtmp://%s/live to preview here.", srv.RTMPAddr()))
+		return
+	}
+	v.g.showPlayer()
+	v.g.player.openHidden("rtmp://" + srv.RTMPAddr() + "/live/" + name)
+}
+
+// read is the bridge's poll: the hub's streams once a second; bridge
+// goroutine. The list is written on the UI goroutine, where the stream
+// key's mask is known.
+func (v *loopbackView) read() func() {
+	srv := v.server()
+	if srv == nil || time.Since(v.lastList) < time.Second {
+		return nil
+	}
+	v.lastList = time.Now()
+	ss := srv.Hub().Streams()
+	return func() {
+		if v.server() != srv {
+			return
+		}
+		v.listed = ss
+		if text := describeStreams(ss, srv.HTTPAddr(), v.g.studio.maskName); v.streams.Text != text {
+			v.streams.SetText(text)
+		}
+	}
+}
+
+// describeStreams is the publishers and viewers list.
+// mask hides a name that is the Studio's (masked) stream key.
+func describeStreams(ss []loopback.StreamInfo, httpAddr string, mask func(string) string) string {
+	if len(ss) == 0 {
+		return "Nobody is publishing. Press Go Live in the Studio tab, or publish to the RTMP address from another program."
+	}
+	var b strings.Builder
+	for _, s := range ss {
+		fmt.Fprintf(&b, "● %s — published from %s, up %s", mask(s.Name), s.Publisher, fmtUptime(time.Duration(s.UptimeSec*float64(time.Second))))
+		if s.Kbps > 0 {
+			fmt.Fprintf(&b, ", %.0f kb/s, %.1f fps", s.Kbps, s.FPS)
+		}
+		if s.Video != nil {
+			fmt.Fprintf(&b, ", %s", s.Video.Codec)
+			if s.Video.Width > 0 {
+				fmt.Fprintf(&b, " %d×%d", s.Video.Width, s.Video.Height)
+			}
+		}
+		if s.Audio != nil {
+			fmt.Fprintf(&b, ", %s", s.Audio.Codec)
+			if s.Audio.SampleRate > 0 {
+				fmt.Fprintf(&b, " %d Hz %d ch", s.Audio.SampleRate, s.Audio.Channels)
+			}
+		}
+		fmt.Fprintf(&b, "\n    viewers: RTMP %d, HTTP-FLV %d", s.Viewers["rtmp"], s.Viewers["flv"])
+		if s.Dropped > 0 {
+			fmt.Fprintf(&b, " (viewers' drops %d)", s.Dropped)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "HLS viewers are counted at http://%s/api/streams.", httpAddr)
+	return b.String()
+}
+
+// close stops the server and waits for it.
+func (v *loopbackView) close() {
+	v.mu.Lock()
+	srv := v.srv
+	v.srv = nil
+	v.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+	v.wg.Wait()
+}
+
+// startLoopback starts the server; an address that is busy and may fall
+// back is replaced with a free port on the same host, and a note says so.
+func startLoopback(rtmpAddr, httpAddr string, fallbackRTMP, fallbackHTTP bool, log *slog.Logger) (*loopback.Server, []string, error) {
+	cfg := loopback.Config{RTMPAddr: rtmpAddr, HTTPAddr: httpAddr, Logger: log}
+	srv, err := loopback.Start(cfg)
+	if err == nil || !(fallbackRTMP || fallbackHTTP) || !errors.Is(err, syscall.EADDRINUSE) {
+		return srv, nil, err
+	}
+	var busy []string
+	for _, c := range []struct {
+		addr     *string
+		fallback bool
+	}{{&cfg.RTMPAddr, fallbackRTMP}, {&cfg.HTTPAddr, fallbackHTTP}} {
+		if c.fallback && addrBusy(*c.addr) {
+			busy = append(busy, *c.addr)
+			if host, _, err := net.SplitHostPort(*c.addr); err == nil {
+				*c.addr = net.JoinHostPort(host, "0")
+			}
+		}
+	}
+	srv, err = loopback.Start(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	var notes []string
+	for _, a := range busy {
+		what, now := "RTMP", srv.RTMPAddr()
+		if a == httpAddr {
+			what, now = "HTTP", srv.HTTPAddr()
+		}
+		notes = append(notes, fmt.Sprintf("Port %s was busy: the loopback %s server listens on %s instead.", portOf(a), what, now))
+	}
+	return srv, notes, nil
+}
+
+func addrBusy(addr string) bool {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return errors.Is(err, syscall.EADDRINUSE)
+	}
+	l.Close()
+	return false
+}
+
+func portOf(addr string) string {
+	if _, p, err := net.SplitHostPort(addr); err == nil {
+		return p
+	}
+	return addr
+}

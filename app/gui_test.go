@@ -1,0 +1,382 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+
+	"onair/player"
+)
+
+// newTestGUI builds the window on Fyne's test driver with its own loopback
+// server on free ports. The goroutine count is taken before it.
+func newTestGUI(t *testing.T, logs *syncBuffer) (*gui, fyne.Window, int) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	w := a.NewWindow("OnAir")
+	before := runtime.NumGoroutine()
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	routeFFmpegLog(log, slog.LevelInfo)
+	g := newGUI(a, w, guiOptions{RTMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NullAudio: true,
+		SnapshotDir: t.TempDir(), Logger: log})
+	g.onUI(func() { w.Resize(fyne.NewSize(1200, 760)) })
+	t.Cleanup(g.Close)
+	return g, w, before
+}
+
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// uiValue reads a widget's state as a UI function.
+func uiValue[T any](g *gui, fn func() T) T {
+	var v T
+	g.onUI(func() { v = fn() })
+	return v
+}
+
+// renderedTexts is every piece of text drawn for o.
+func renderedTexts(o fyne.CanvasObject) []string {
+	var out []string
+	for _, obj := range test.LaidOutObjects(o) {
+		if t, ok := obj.(*canvas.Text); ok && t.Text != "" {
+			out = append(out, t.Text)
+		}
+	}
+	return out
+}
+
+func containsText(texts []string, s string) bool {
+	for _, t := range texts {
+		if strings.Contains(t, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func hubHas(g *gui, name string) bool {
+	srv := g.loop.server()
+	if srv == nil {
+		return false
+	}
+	for _, s := range srv.Hub().Streams() {
+		if s.Name == name && s.Publisher != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestGUIGoLivePreviewPlay drives the window as a streamer would: Go Live
+// really publishes to the loopback server, End Stream stops; the Player
+// tab opens the stream and its surface gets pictures; snapshot and
+// fullscreen work; closing leaves no goroutine behind.
+func TestGUIGoLivePreviewPlay(t *testing.T) {
+	logs := &syncBuffer{}
+	g, w, before := newTestGUI(t, logs)
+
+	// First start, no typing: loopback on, test source, destination the
+	// loopback's rtmp://ADDR/live with key "preview".
+	srv := g.loop.server()
+	if srv == nil {
+		t.Fatalf("loopback server not started: %q", uiValue(g, func() string { return g.loop.note.Text }))
+	}
+	if got, want := uiValue(g, func() string { return g.studio.server.Text }), "rtmp://"+srv.RTMPAddr()+"/live"; got != want {
+		t.Fatalf("default server %q, want %q", got, want)
+	}
+	g.onUI(func() {
+		g.studio.sizeSel.SetSelected(sizePresets[0].label) // SD: a light encode for the test
+		g.studio.presetSel.SetSelected("ultrafast")
+	})
+	if masked := uiValue(g, func() bool {
+		return g.studio.key.Password && !containsText(renderedTexts(g.studio.key), "preview")
+	}); !masked {
+		t.Fatalf("stream key entry not masked: Password %v, rendered %q", g.studio.key.Password, renderedTexts(g.studio.key))
+	}
+
+	g.onUI(func() { test.Tap(g.studio.liveBtn) })
+	if got := uiValue(g, func() string { return g.studio.liveBtn.Text }); got != "End Stream" {
+		t.Fatalf("after Go Live the button reads %q", got)
+	}
+	waitFor(t, 8*time.Second, "no publisher for \"preview\" on the loopback hub", func() bool { return hubHas(g, "preview") })
+	waitFor(t, 5*time.Second, "studio state never live", func() bool {
+		return uiValue(g, func() string { return g.studio.stateLbl.Text }) == "live"
+	})
+
+	// The Player tab: type the URL, Open.
+	url := "rtmp://" + srv.RTMPAddr() + "/live/preview"
+	g.onUI(func() {
+		g.tabs.Select(g.playerTab)
+		test.Type(g.player.url, url)
+		test.Tap(g.player.openBtn)
+	})
+	start := time.Now()
+	waitFor(t, 10*time.Second, "player never reached playing with 15 pictures shown", func() bool {
+		var st player.State
+		g.player.withPlayer(func(p *player.Player) { st = p.Stats().State })
+		return st == player.StatePlaying && g.player.surface.shown.Load() >= 15
+	})
+	shown, presented := g.player.surface.shown.Load(), g.player.surface.presented.Load()
+	t.Logf("playing after %v: %d pictures presented, %d shown by the bridge", time.Since(start).Round(time.Millisecond), presented, shown)
+	if recent := g.prefs.StringList(prefRecent); len(recent) == 0 || recent[0] != url {
+		t.Errorf("recent URLs %q", recent)
+	}
+
+	// Snapshot: a PNG in the snapshot directory, and the status says where.
+	g.onUI(func() { test.Tap(g.player.snapBtn) })
+	waitFor(t, 5*time.Second, "no snapshot message", func() bool {
+		return strings.HasPrefix(uiValue(g, func() string { return g.player.status.Text }), "Snapshot saved to ")
+	})
+	msg := uiValue(g, func() string { return g.player.status.Text })
+	if fi, err := os.Stat(strings.TrimPrefix(msg, "Snapshot saved to ")); err != nil || fi.Size() < 1000 {
+		t.Errorf("snapshot %q: %v", msg, err)
+	}
+
+	// Fullscreen: F shows the video alone, Esc goes back to the tabs.
+	g.onUI(func() { g.typedKey(&fyne.KeyEvent{Name: fyne.KeyF}) })
+	if !uiValue(g, func() bool { return g.fullscreen && w.FullScreen() && w.Content() == g.player.video }) {
+		t.Error("F did not go fullscreen with the video alone")
+	}
+	g.onUI(func() { g.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape}) })
+	if !uiValue(g, func() bool { return !g.fullscreen && !w.FullScreen() && w.Content() == g.tabs }) {
+		t.Error("Esc did not leave fullscreen")
+	}
+
+	// Stop: the player ends, the surface clears.
+	g.onUI(func() { test.Tap(g.player.stopBtn) })
+	waitFor(t, 5*time.Second, "Stop did not stop", func() bool {
+		return uiValue(g, func() bool { return g.player.status.Text == "Stopped." && g.player.stopBtn.Disabled() })
+	})
+	if g.player.surface.presented.Load() < presented {
+		t.Error("presented count went back")
+	}
+
+	// End Stream: the broadcast stops and unpublishes.
+	g.onUI(func() {
+		g.tabs.Select(g.studioTab)
+		test.Tap(g.studio.liveBtn)
+	})
+	waitFor(t, 8*time.Second, "button never came back to Go Live", func() bool {
+		return uiValue(g, func() string { return g.studio.liveBtn.Text }) == "Go Live"
+	})
+	if hubHas(g, "preview") {
+		t.Error("still published after End Stream")
+	}
+	if st := uiValue(g, func() string { return g.studio.status.Text }); !strings.HasPrefix(st, "Stream ended") {
+		t.Errorf("status after End Stream: %q", st)
+	}
+
+	g.Close()
+	checkGoroutines(t, before)
+}
+
+// TestGUIStreamKeyMasked: the key is a password entry, drawn masked
+// everywhere (Studio, Loopback tab) until its reveal toggle, and never
+// logged.
+func TestGUIStreamKeyMasked(t *testing.T) {
+	const key = "sk-SECRET-4242"
+	logs := &syncBuffer{}
+	g, w, before := newTestGUI(t, logs)
+	g.onUI(func() {
+		g.studio.key.SetText("")
+		test.Type(g.studio.key, key)
+		g.studio.sizeSel.SetSelected(sizePresets[0].label)
+		g.studio.presetSel.SetSelected("ultrafast")
+	})
+	if got := g.prefs.String(prefKey); got != key {
+		t.Fatalf("key not saved: %q", got)
+	}
+	masked := func() bool {
+		if !g.studio.key.Password || containsText(renderedTexts(g.studio.key), key) {
+			return false
+		}
+		return !strings.Contains(test.RenderToMarkup(w.Canvas()), key)
+	}
+	if !uiValue(g, masked) {
+		t.Fatal("key shown in the Studio tab while masked")
+	}
+	g.onUI(func() { test.Tap(g.studio.liveBtn) })
+	waitFor(t, 8*time.Second, "no publisher for the key", func() bool { return hubHas(g, key) })
+	time.Sleep(1200 * time.Millisecond) // the Loopback tab's list refreshes once a second
+	g.onUI(func() { g.tabs.Select(g.loopTab) })
+	time.Sleep(1200 * time.Millisecond)
+	if markup := uiValue(g, func() string { return test.RenderToMarkup(w.Canvas()) }); strings.Contains(markup, key) {
+		t.Error("key shown in the Loopback tab while masked")
+	} else if !strings.Contains(markup, "live/••••") {
+		t.Error("the Loopback tab does not show the masked stream URL")
+	}
+
+	g.onUI(func() {
+		g.tabs.Select(g.studioTab)
+		test.Tap(g.studio.liveBtn)
+	})
+	waitFor(t, 8*time.Second, "never stopped", func() bool {
+		return uiValue(g, func() bool { return g.studio.phase == phaseIdle })
+	})
+
+	// Reveal (the key can be changed, and revealed, when not live): now it
+	// is drawn; tapped again, masked again.
+	if !uiValue(g, masked) {
+		t.Fatal("key shown after the stream ended")
+	}
+	g.onUI(func() { test.Tap(g.studio.revealKey()) })
+	if !uiValue(g, func() bool { return !g.studio.key.Password && containsText(renderedTexts(g.studio.key), key) }) {
+		t.Errorf("key not shown after the reveal toggle: %q", uiValue(g, func() []string { return renderedTexts(g.studio.key) }))
+	}
+	g.onUI(func() { test.Tap(g.studio.revealKey()) })
+	if !uiValue(g, masked) {
+		t.Error("the toggle does not mask again")
+	}
+
+	g.Close()
+	// The GUI logs URLs masked; only the loopback server names its streams.
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, key) && !strings.Contains(line, "stream="+key) {
+			t.Errorf("key in a log line: %s", line)
+		}
+	}
+	checkGoroutines(t, before)
+}
+
+// TestGUIErrorsInWords: a bad setting and an unreachable server end up on
+// the status line, one line each; the button comes back.
+func TestGUIErrorsInWords(t *testing.T) {
+	g, _, _ := newTestGUI(t, &syncBuffer{})
+	g.onUI(func() {
+		g.studio.fps.SetText("fast")
+		test.Tap(g.studio.liveBtn)
+	})
+	if st := uiValue(g, func() string { return g.studio.status.Text }); !strings.HasPrefix(st, "Cannot go live: frame rate \"fast\"") {
+		t.Errorf("bad frame rate: status %q", st)
+	}
+	ln := freeTCPAddr(t)
+	g.onUI(func() {
+		g.studio.fps.SetText("30")
+		g.studio.sizeSel.SetSelected(sizePresets[0].label)
+		g.studio.server.SetText("rtmp://" + ln + "/live")
+		test.Tap(g.studio.liveBtn)
+	})
+	waitFor(t, 15*time.Second, "refused connection not reported", func() bool {
+		return strings.HasPrefix(uiValue(g, func() string { return g.studio.status.Text }), "Could not go live: ")
+	})
+	st := uiValue(g, func() string { return g.studio.status.Text })
+	if strings.Contains(st, "\n") || !strings.Contains(st, "refused") {
+		t.Errorf("status %q", st)
+	}
+	if got := uiValue(g, func() string { return g.studio.liveBtn.Text }); got != "Go Live" {
+		t.Errorf("button %q after a failure", got)
+	}
+
+	g.onUI(func() { g.player.open("rtmp://" + ln + "/live/nothing") })
+	waitFor(t, 15*time.Second, "player error not reported", func() bool {
+		return strings.HasPrefix(uiValue(g, func() string { return g.player.status.Text }), "Cannot play: ")
+	})
+}
+
+// TestGUIPreviewShowsSource: the Studio's preview shows the test source
+// while its tab is visible, and stops when it is not.
+func TestGUIPreviewShowsSource(t *testing.T) {
+	g, _, _ := newTestGUI(t, &syncBuffer{})
+	waitFor(t, 5*time.Second, "preview shows nothing", func() bool { return g.studio.preview.shown.Load() >= 5 })
+	g.onUI(func() { g.tabs.Select(g.playerTab) })
+	if uiValue(g, func() bool { return g.studio.previewSrc != nil }) {
+		t.Error("preview still running on the Player tab")
+	}
+	img := uiValue(g, func() *canvas.Image { return g.studio.preview.img })
+	if img.Image == nil || img.FillMode != canvas.ImageFillContain {
+		t.Errorf("preview image %v fill %v", img.Image, img.FillMode)
+	}
+}
+
+func freeTCPAddr(t *testing.T) string {
+	t.Helper()
+	srv, _, err := startLoopback("127.0.0.1:0", "127.0.0.1:0", false, false, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := srv.HTTPAddr() // free once closed
+	srv.Close()
+	return a
+}
+
+func TestStartLoopbackFallback(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	busy, _, err := startLoopback("127.0.0.1:0", "127.0.0.1:0", false, false, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	if _, _, err := startLoopback(busy.RTMPAddr(), "127.0.0.1:0", false, true, quiet); err == nil {
+		t.Fatal("a busy address without fallback: no error")
+	}
+	srv, notes, err := startLoopback(busy.RTMPAddr(), "127.0.0.1:0", true, false, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if srv.RTMPAddr() == busy.RTMPAddr() || len(notes) != 1 ||
+		!strings.Contains(notes[0], fmt.Sprintf("Port %s was busy", portOf(busy.RTMPAddr()))) ||
+		!strings.Contains(notes[0], srv.RTMPAddr()) {
+		t.Errorf("fallback: %s, notes %q", srv.RTMPAddr(), notes)
+	}
+}
+
+func TestSnapshotDir(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_PICTURES_DIR", "")
+	g := &gui{}
+	if d := g.snapshotDir(); d != home {
+		t.Errorf("no Pictures: %q, want %q", d, home)
+	}
+	os.Mkdir(filepath.Join(home, "Pictures"), 0o755)
+	if d := g.snapshotDir(); d != filepath.Join(home, "Pictures") {
+		t.Errorf("with Pictures: %q", d)
+	}
+}
+
+// TestGUICloseStopsEverything: the window's close button (its close
+// intercept) stops the broadcast, the player and the loopback server and
+// leaves no goroutine behind.
+func TestGUICloseStopsEverything(t *testing.T) {
+	g, _, before := newTestGUI(t, &syncBuffer{})
+	srv := g.loop.server()
+	g.onUI(func() {
+		g.studio.sizeSel.SetSelected(sizePresets[0].label)
+		g.studio.presetSel.SetSelected("ultrafast")
+		g.studio.goLive(func(bool) { g.player.open("rtmp://" + srv.RTMPAddr() + "/live/preview") })
+	})
+	waitFor(t, 10*time.Second, "not playing", func() bool { return g.player.surface.presented.Load() > 5 })
+	g.onUI(g.requestClose)
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("closing took more than 10 s")
+	}
+	if g.studio.live() || g.loop.server() != nil {
+		t.Errorf("after close: live %v, loopback %v", g.studio.live(), g.loop.server())
+	}
+	g.player.withPlayer(func(*player.Player) { t.Error("player still open") })
+	g.Close()
+	checkGoroutines(t, before)
+}
