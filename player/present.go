@@ -326,8 +326,26 @@ func (p *Player) staleAfterSeek(v *vframe) bool {
 // falls behind, a little faster (while pictures are waiting) when it runs
 // ahead. buf is how far the newest picture is ahead of the clock.
 func (p *Player) followAudio(now, buf time.Duration) float64 {
-	if p.audio == nil || p.audioLeads {
+	// The newest-picture lead, lowest of the last second (it jumps by a
+	// frame interval at each arrival).
+	p.bufHist[p.bufN%len(p.bufHist)] = buf
+	p.bufN++
+	low := buf
+	for _, b := range p.bufHist[:min(p.bufN, len(p.bufHist))] {
+		low = min(low, b)
+	}
+	if p.audioLeads || p.cfg.Latency != LatencyLow || p.src.kind == kindHLS {
 		return 1
+	}
+	if p.audio == nil || p.cfg.NoAudio {
+		// Video alone: settle back to lowJoin behind the newest picture.
+		switch {
+		case low > lowJoin+20*time.Millisecond:
+			return 1.05
+		case low < lowJoin+5*time.Millisecond:
+			return 1
+		}
+		return p.speed
 	}
 	apts, ok := p.audio.Clock()
 	if !ok {

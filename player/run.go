@@ -64,9 +64,11 @@ type Player struct {
 	seekTarget atomic.Int64
 	paused     atomic.Bool
 	closeOnce  sync.Once
-	speed      float64 // catch-up speed; presenter goroutine only
-	audioSpeed float64 // audio catch-up speed when the wall clock leads; presenter only
-	audioLeads bool    // the audio output's clock is the play clock
+	speed      float64          // catch-up speed; presenter goroutine only
+	audioSpeed float64          // audio catch-up speed when the wall clock leads; presenter only
+	audioLeads bool             // the audio output's clock is the play clock
+	bufHist    [4]time.Duration // recent newest-picture leads; presenter only
+	bufN       int
 
 	state        atomic.Int32
 	presented    atomic.Int64
