@@ -148,8 +148,12 @@ func (p *Publication) Write(u *Unit) {
 		s.cache(u)
 	}
 	holding := false
+	// Holding video for the next unit saves a write per viewer and costs
+	// each up to maxHeldWait of latency: worth it for a crowd, not for the
+	// few viewers of a preview.
+	mayHold := len(s.fanout) >= holdMinViewers
 	for _, r := range s.fanout {
-		if r.push(u) {
+		if r.pushMayHold(u, mayHold) {
 			holding = true
 		}
 	}

@@ -56,6 +56,10 @@ const audioNear = 250 * time.Millisecond
 // maxHeldWait bounds how long a video unit waits for the next unit.
 const maxHeldWait = 30 * time.Millisecond
 
+// holdMinViewers: a stream holds video units for the next unit (see
+// Reader) only from this many viewers on; fewer get each unit at once.
+const holdMinViewers = 8
+
 // A lazy consumer is woken for audio only once maxLazy of it, or maxLazyUnits
 // units, are queued, or with the next other unit.
 const (
@@ -69,7 +73,11 @@ func newReader(max int) *Reader {
 
 // push queues u, or hands it off. It reports whether a unit now waits for
 // the next one (see flushHeld).
-func (r *Reader) push(u *Unit) (holding bool) {
+func (r *Reader) push(u *Unit) (holding bool) { return r.pushMayHold(u, true) }
+
+// pushMayHold is push; mayHold false sends a video unit at once instead of
+// letting it wait for the next unit (see holdMinViewers).
+func (r *Reader) pushMayHold(u *Unit, mayHold bool) (holding bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -89,7 +97,7 @@ func (r *Reader) push(u *Unit) (holding bool) {
 		}
 	}
 	if r.direct != nil && !r.busy && len(r.items) == 0 {
-		if r.held == nil && r.canHold(u) {
+		if r.held == nil && mayHold && r.canHold(u) {
 			r.held = u
 			return true
 		}
