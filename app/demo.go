@@ -30,11 +30,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		noAudio  = fs.Bool("no-audio", false, "the player ignores the audio track (video only, no A/V sync)")
 		logLevel = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
 	)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return errUsage
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
 	out, err := parseVideoOutput(*size, *fpsS, *vbitrate)
 	if err != nil {
@@ -49,11 +46,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
+	ctx, cancel := withDuration(ctx, *duration)
+	defer cancel()
 	srv, err := loopback.Start(loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, Logger: log})
 	if err != nil {
 		return err

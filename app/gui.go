@@ -87,11 +87,8 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "Usage: onair [gui] [--startstreaming] [--play URL] [--rtmp ADDR] [--http ADDR]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return errUsage
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags start with --; commands: onair help)", fs.Arg(0))

@@ -43,11 +43,8 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "Usage: onair live [flags] --to URL [--to URL...]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return errUsage
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
@@ -71,11 +68,8 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
+	ctx, cancel := withDuration(ctx, *duration)
+	defer cancel()
 	// Going live may take up to the connect timeout; Ctrl-C aborts it.
 	b, err := StartBroadcast(ctx, BroadcastConfig{
 		Video: *video, Audio: *audio, Width: w, Height: h, FPS: fps,

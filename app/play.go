@@ -40,11 +40,8 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.PrintDefaults()
 	}
 	url, rest := splitURLArg(args)
-	if err := fs.Parse(rest); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return errUsage
+	if stop, err := parseFlags(fs, rest); stop {
+		return err
 	}
 	if url == "" && fs.NArg() > 0 {
 		url = fs.Arg(0)
@@ -68,11 +65,8 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	_ = headless // the window comes with the desktop app; until then play is headless
 	sink := &measureSink{snapshotPath: *snapshot, snapshotAt: *snapshotAt, log: log}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
+	ctx, cancel := withDuration(ctx, *duration)
+	defer cancel()
 	p, err := player.Open(ctx, player.Config{
 		URL: url, Latency: lat, Sink: sink, NoAudio: *noAudio, NullAudio: *nullAudio,
 		Volume: *volume, Record: *record, OpenTimeout: *timeout, Insecure: *insecure, Logger: log,
