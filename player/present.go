@@ -83,7 +83,12 @@ func (p *Player) runPresenter() {
 			v.free()
 			continue
 		}
-		p.joining.Store(false)
+		if now-v.pts <= lateVideo {
+			// Joining ends at the first picture shown on time: one shown
+			// late because nothing newer had been decoded yet is still
+			// part of the skip to the live edge.
+			p.joining.Store(false)
+		}
 		p.present(v, conv)
 		v.free()
 		if p.src.live() && (time.Since(lastCatchUp) > 250*time.Millisecond || p.presented.Load() == 1) {
