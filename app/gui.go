@@ -119,7 +119,11 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	g := newGUI(a, w, opts)
 	w.SetCloseIntercept(g.requestClose)
 
-	// Ctrl-C or SIGTERM closes the window as its close button does.
+	// Ctrl-C and SIGTERM: Fyne's GL driver catches them itself and ends its
+	// loop, so ShowAndRun returns and Close below stops the engines (a
+	// broadcast still sends what is queued). Nothing here may touch the
+	// window then: GLFW is gone, and a window call panics. ctx ending for
+	// any other reason ends the loop the same way.
 	stopWatch := make(chan struct{})
 	var watch sync.WaitGroup
 	watch.Add(1)
@@ -127,7 +131,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		defer watch.Done()
 		select {
 		case <-ctx.Done():
-			g.br.post(g.requestClose)
+			fyne.Do(g.quitLoop)
 		case <-stopWatch:
 		}
 	}()
@@ -136,6 +140,13 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	watch.Wait()
 	g.Close()
 	return nil
+}
+
+// quitLoop ends the app's event loop. Unlike App.Quit it makes no window
+// call, so it is safe when the loop has already ended (after a signal,
+// fyne.Do runs it on the calling goroutine, with GLFW terminated).
+func (g *gui) quitLoop() {
+	g.app.Driver().Quit()
 }
 
 // checkDisplay says so in words when there is no display to open a window
@@ -276,7 +287,7 @@ func (g *gui) requestClose() {
 	go func() {
 		defer g.wg.Done()
 		g.waitAll()
-		g.br.post(g.app.Quit)
+		g.br.post(g.quitLoop)
 		g.br.close()
 	}()
 }
