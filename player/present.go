@@ -24,6 +24,9 @@ const (
 	// joining a stream lands lowJoin behind the newest packet.
 	lowBuffer = 100 * time.Millisecond
 	lowJoin   = 20 * time.Millisecond
+	// maxEdgeGap bounds how far liveEdge runs on past the newest picture
+	// read (a frame interval at 10 fps).
+	maxEdgeGap = 100 * time.Millisecond
 	// lowAudio: when the wall clock leads, audio queued beyond this on
 	// the output plays 5% faster until it is back under lowAudio/2.
 	lowAudio = 35 * time.Millisecond
@@ -152,6 +155,7 @@ func (p *Player) catchUp() {
 		target = normalBuffer
 	}
 	buf := time.Duration(p.newestPTS.Load()) - now
+	edge := p.liveEdge()
 	speed := 1.0
 	joined := time.Since(p.opened) - time.Duration(p.firstFrame.Load())
 	switch {
@@ -160,7 +164,7 @@ func (p *Player) catchUp() {
 		// up to a GOP behind live: show it at once, then skip to the edge.
 		p.log.Debug("joining: skipping to the live edge", "buffer", buf)
 		p.joining.Store(true)
-		p.clock.Anchor(time.Duration(p.newestPTS.Load()) - lowJoin)
+		p.clock.Anchor(edge - lowJoin)
 		if p.audio != nil {
 			p.audio.Flush()
 		}
@@ -175,7 +179,7 @@ func (p *Player) catchUp() {
 	case buf > target:
 		speed = p.speed // hold
 	default:
-		speed = p.followAudio(now, buf)
+		speed = p.followAudio(now, buf, edge-now)
 	}
 	if speed != p.speed {
 		p.speed = speed
@@ -198,6 +202,18 @@ func (p *Player) catchUp() {
 			p.audio.SetSpeed(as)
 		}
 	}
+}
+
+// liveEdge is the stream time at the live edge now: the newest picture
+// read, plus the time since it was read. Measured from the newest PTS
+// alone, the lead jumps by a frame interval at each arrival, and the
+// catch-up (which samples it right after presenting a picture, so always
+// at the same phase) could settle one whole frame later in one run than in
+// another. The extrapolation stops at maxEdgeGap, so a stalled source does
+// not look like a clock far behind.
+func (p *Player) liveEdge() time.Duration {
+	since := time.Since(p.opened) - time.Duration(p.newestAt.Load())
+	return time.Duration(p.newestPTS.Load()) + max(0, min(since, maxEdgeGap))
 }
 
 // present hands v to the sink and measures it.
@@ -330,12 +346,12 @@ func (p *Player) staleAfterSeek(v *vframe) bool {
 // audio playing now, when the wall clock leads: a little slower when audio
 // falls behind, a little faster (while pictures are waiting) when it runs
 // ahead. buf is how far the newest picture is ahead of the clock.
-func (p *Player) followAudio(now, buf time.Duration) float64 {
-	// The newest-picture lead, lowest of the last second (it jumps by a
-	// frame interval at each arrival).
-	p.bufHist[p.bufN%len(p.bufHist)] = buf
+func (p *Player) followAudio(now, buf, lead time.Duration) float64 {
+	// How far the clock is behind the live edge, lowest of the last
+	// second (network jitter shows as dips).
+	p.bufHist[p.bufN%len(p.bufHist)] = lead
 	p.bufN++
-	low := buf
+	low := lead
 	for _, b := range p.bufHist[:min(p.bufN, len(p.bufHist))] {
 		low = min(low, b)
 	}
@@ -343,7 +359,7 @@ func (p *Player) followAudio(now, buf time.Duration) float64 {
 		return 1
 	}
 	if p.audio == nil || p.cfg.NoAudio {
-		// Video alone: settle back to lowJoin behind the newest picture.
+		// Video alone: settle back to lowJoin behind the live edge.
 		switch {
 		case low > lowJoin+20*time.Millisecond:
 			return 1.05

@@ -81,6 +81,7 @@ type Player struct {
 	bytes        atomic.Int64
 	firstFrame   atomic.Int64 // ns from open to the first presented frame; 0 until then
 	newestPTS    atomic.Int64 // newest packet PTS read (ns)
+	newestAt     atomic.Int64 // when it was read: ns since opened
 	decodeTimes  durRing
 
 	mu        sync.Mutex // guards the descriptions
@@ -382,6 +383,7 @@ func (p *Player) runReader() {
 		k.pts, k.dts = fromTB(ts, t.tb), fromTB(dts, t.tb)
 		if t == p.vt || p.vt == nil {
 			p.newestPTS.Store(int64(k.pts))
+			p.newestAt.Store(int64(time.Since(p.opened)))
 		}
 		k.p = pkt.Clone()
 		pkt.Unref()
