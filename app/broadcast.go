@@ -14,6 +14,10 @@ import (
 	"onair/publish"
 )
 
+// rawQueueFrames is the capacity of the raw video queue between the
+// source and the encoder.
+const rawQueueFrames = 6
+
 // BroadcastConfig is what the streamer chose: source, output settings and
 // destinations. The CLI fills it from flags; the window from its form.
 type BroadcastConfig struct {
@@ -110,9 +114,11 @@ func StartBroadcast(ctx context.Context, cfg BroadcastConfig) (_ *Broadcast, err
 			pub.Push(p)
 		}
 	}
-	// Raw 4K frames are big: a short queue, so a slow encoder drops
-	// instead of piling up memory and latency.
-	b.vq = media.NewQueue[*media.VideoFrame](3, nil)
+	// Raw 4K frames are big (12 MB): a short queue, so a slow encoder
+	// drops instead of piling up memory and latency. Six frames (200 ms
+	// at 30 fps) absorb x264's slow first frames (it maps its buffers:
+	// about 300 ms at 4K on a fresh VM) without dropping.
+	b.vq = media.NewQueue[*media.VideoFrame](rawQueueFrames, nil)
 	b.vstage = encode.StartStage(encode.StageConfig[*media.VideoFrame]{
 		In: b.vq, Encode: b.venc.Encode, Flush: b.venc.Flush,
 		Release: func(f *media.VideoFrame) { f.Release() },
@@ -125,6 +131,7 @@ func StartBroadcast(ctx context.Context, cfg BroadcastConfig) (_ *Broadcast, err
 	})
 	b.vsrc, err = capture.NewTestVideo(capture.TestVideoConfig{
 		Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, Clock: b.clock, Logger: cfg.Logger,
+		Buffers: rawQueueFrames + 2, // the queue, one being encoded, one being drawn
 	})
 	if err != nil {
 		return nil, err

@@ -34,6 +34,13 @@ type TestVideoConfig struct {
 	// FPS is the frame rate, 1..240; fractional rates such as 29.97 are
 	// allowed. Default 30.
 	FPS float64
+	// Buffers is how many frame buffers the source keeps for reuse. They
+	// are allocated and written by NewTestVideo, before the clock starts:
+	// a fresh buffer's first touch is slow (tens of ms for a 4K frame on a
+	// VM) and would make the first frames late. Set it to how many frames
+	// the consumer may hold at once (its queue, plus one being encoded,
+	// plus one). Default 4 (framePoolSize).
+	Buffers int
 	// Clock is the stream clock on which frames are stamped. Default: a
 	// clock started by NewTestVideo.
 	Clock media.Clock
@@ -94,6 +101,9 @@ func NewTestVideo(cfg TestVideoConfig) (*TestVideo, error) {
 	if cfg.Clock.Start().IsZero() {
 		cfg.Clock = media.NewClock()
 	}
+	if cfg.Buffers <= 0 {
+		cfg.Buffers = framePoolSize
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -101,12 +111,14 @@ func NewTestVideo(cfg TestVideoConfig) (*TestVideo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TestVideo{
+	s := &TestVideo{
 		cfg:  cfg,
 		log:  cfg.Logger.With("source", "testsrc"),
 		pic:  pic,
-		pool: newFramePool(pic.size(), framePoolSize),
-	}, nil
+		pool: newFramePool(pic.size(), cfg.Buffers),
+	}
+	s.pool.prefill(cfg.Buffers, pic.bg)
+	return s, nil
 }
 
 // Config is the configuration in use, defaults filled in.
