@@ -52,7 +52,7 @@ func TestNewTestVideo(t *testing.T) {
 
 func TestTestVideoFrame(t *testing.T) {
 	clock := media.NewClock()
-	s, err := NewTestVideo(TestVideoConfig{Width: 640, Height: 360, Clock: clock})
+	s, err := NewTestVideo(TestVideoConfig{Width: 640, Height: 360, Clock: clock, Buffers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
