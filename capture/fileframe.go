@@ -14,9 +14,11 @@ static int onair_file_linesize(AVFrame *f, int i) { return f->linesize[i]; }
 // layout).
 static SwrContext *onair_file_swr_open(const AVFrame *f, int out_rate, int out_ch, int *err) {
 	SwrContext *s = NULL;
-	AVChannelLayout out_layout;
+	// Zeroed: av_channel_layout_copy uninits its destination first, and
+	// would free whatever pointer the stack held there.
+	AVChannelLayout out_layout = {0};
 	av_channel_layout_default(&out_layout, out_ch);
-	AVChannelLayout in_layout;
+	AVChannelLayout in_layout = {0};
 	if (f->ch_layout.nb_channels > 0 && f->ch_layout.order != AV_CHANNEL_ORDER_UNSPEC) {
 		av_channel_layout_copy(&in_layout, &f->ch_layout);
 	} else {
