@@ -45,7 +45,7 @@ func planeGeometry(f *media.VideoFrame, i int) (rowBytes, rows int, ok bool) {
 		case 1, 2:
 			return (f.Width + 1) / 2, (f.Height + 1) / 2, true
 		}
-	case media.PixelFormatRGBA:
+	case media.PixelFormatRGBA, media.PixelFormatBGRA:
 		if i == 0 {
 			return f.Width * 4, f.Height, true
 		}

@@ -257,6 +257,8 @@ func (e *VideoEncoder) scale(f *media.VideoFrame) error {
 		pf = astiav.PixelFormatYuv420P
 	case media.PixelFormatRGBA:
 		pf = astiav.PixelFormatRgba
+	case media.PixelFormatBGRA:
+		pf = astiav.PixelFormatBgr0 // the fourth byte is not alpha
 	default:
 		return fmt.Errorf("pixel format %v: %w", f.Format, ErrInvalidConfig)
 	}

@@ -11,6 +11,11 @@ const (
 	PixelFormatYUV420P PixelFormat = iota + 1
 	// PixelFormatRGBA is 8-bit packed R, G, B, A in one plane.
 	PixelFormatRGBA
+	// PixelFormatBGRA is 8-bit packed B, G, R and a fourth byte in one
+	// plane, the layout of an X11 screen (capture.Screen): the fourth byte
+	// is not alpha (the X server leaves it undefined), the picture is
+	// opaque.
+	PixelFormatBGRA
 )
 
 func (f PixelFormat) String() string {
@@ -19,6 +24,8 @@ func (f PixelFormat) String() string {
 		return "yuv420p"
 	case PixelFormatRGBA:
 		return "rgba"
+	case PixelFormatBGRA:
+		return "bgra"
 	}
 	return "unknown"
 }
@@ -34,7 +41,7 @@ type VideoFrame struct {
 	Height int
 	Format PixelFormat
 	// Planes holds the pixel rows; plane i has rows of Strides[i] bytes.
-	// YUV420P uses three planes, RGBA one.
+	// YUV420P uses three planes, RGBA and BGRA one.
 	Planes  [3][]byte
 	Strides [3]int
 
