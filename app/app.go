@@ -49,6 +49,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runPlay(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "devices":
+		err = runDevices(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "onair", Version)
 	case "help", "-h", "--help", "-help":
@@ -86,7 +88,9 @@ func usage(w io.Writer) {
 Usage:
   onair [gui] [flags]           the window: Studio, Player and Loopback tabs
                                 (--startstreaming, --play URL, --rtmp ADDR, --http ADDR)
-  onair live [flags] --to URL   push the test source as H.264/AAC over RTMP or RTMPS
+  onair live [flags] --to URL   go live: a camera, screen, file or the test source, as
+                                H.264/AAC over RTMP or RTMPS
+  onair devices                 list cameras, screens, microphones and desktop audio
   onair serve [flags]           the loopback server: RTMP in and out, HLS, HTTP-FLV
   onair play [flags] URL        play a stream or file headless, with figures
   onair demo [flags]            loopback server + test-signal publisher + player in one process

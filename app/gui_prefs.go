@@ -11,7 +11,11 @@ import (
 // dev.onair.studio: ~/.config/fyne/dev.onair.studio/preferences.json on
 // Linux). Every setting is saved when it changes.
 const (
-	prefAudio     = "studio.audio"
+	prefVideo     = "studio.video" // a source spec: testsrc, screen:0, camera:ID, file:
+	prefAudio     = "studio.audio" // a source spec: tone, none, mic:ID, file
+	prefFile      = "studio.file"  // the media file's path
+	prefTitle     = "studio.overlay.text"
+	prefClock     = "studio.overlay.clock"
 	prefSize      = "studio.size" // a sizePresets label
 	prefCustom    = "studio.size.custom"
 	prefFPS       = "studio.fps"

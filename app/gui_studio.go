@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -29,6 +30,13 @@ type studioView struct {
 	previewSrc *capture.TestVideo // UI goroutine: running while the tab shows
 
 	videoSel, audioSel, sizeSel, presetSel *widget.Select
+	filePath, title                        *widget.Entry
+	clockChk                               *widget.Check
+	refreshBtn                             *widget.Button
+	vu                                     *widget.ProgressBar
+	vuLbl                                  *widget.Label
+	videoChoices, audioChoices             []sourceChoice // UI goroutine
+	previewOn                              atomic.Bool    // the tab shows: the broadcast's tap feeds the preview
 	custom, fps, vbitrate, abitrate        *widget.Entry
 	keyint, server, key                    *widget.Entry
 	insecure                               *widget.Check
@@ -75,16 +83,35 @@ func newStudioView(g *gui) *studioView {
 	s := &studioView{g: g}
 	p := g.prefs
 	s.preview = newVideoSurface("preview")
+	s.preview.maxWidth = 640 // a 1080p broadcast converts a quarter of its pixels
 	g.br.addSurface(s.preview)
 
 	save := func(key string) func(string) {
 		return func(v string) { g.setString(key, v) }
 	}
-	s.videoSel = widget.NewSelect([]string{"testsrc"}, nil)
-	s.videoSel.SetSelected("testsrc")
-	s.audioSel = widget.NewSelect([]string{"tone", "none"}, nil)
-	s.audioSel.SetSelected(prefString(p, prefAudio, "tone"))
-	s.audioSel.OnChanged = save(prefAudio)
+	s.videoChoices, s.audioChoices = sourceChoices(nil)
+	s.videoSel = widget.NewSelect(choiceLabels(s.videoChoices), nil)
+	s.audioSel = widget.NewSelect(choiceLabels(s.audioChoices), nil)
+	s.filePath = widget.NewEntry()
+	s.filePath.SetPlaceHolder("/path/to/clip.mp4 (looped)")
+	s.filePath.SetText(p.String(prefFile))
+	s.filePath.OnChanged = save(prefFile)
+	s.selectSources(prefString(p, prefVideo, "testsrc"), prefString(p, prefAudio, "tone"))
+	s.videoSel.OnChanged = func(label string) {
+		g.setString(prefVideo, specOf(s.videoChoices, label))
+		s.sourceChanged()
+	}
+	s.audioSel.OnChanged = func(label string) { g.setString(prefAudio, specOf(s.audioChoices, label)) }
+	s.refreshBtn = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), s.refreshDevices)
+	s.title = widget.NewEntry()
+	s.title.SetPlaceHolder("title drawn over the picture (optional)")
+	s.title.SetText(p.String(prefTitle))
+	s.title.OnChanged = save(prefTitle)
+	s.clockChk = widget.NewCheck("Clock", func(v bool) { g.setBool(prefClock, v) })
+	s.clockChk.SetChecked(p.Bool(prefClock))
+	s.vu = widget.NewProgressBar()
+	s.vu.TextFormatter = func() string { return "" }
+	s.vuLbl = widget.NewLabel("audio —")
 
 	s.custom = widget.NewEntry()
 	s.custom.SetPlaceHolder("WIDTHxHEIGHT")
@@ -151,8 +178,11 @@ func newStudioView(g *gui) *studioView {
 
 	form := func(items ...*widget.FormItem) *widget.Form { return widget.NewForm(items...) }
 	source := widget.NewCard("Source", "", form(
-		widget.NewFormItem("Video", s.videoSel),
+		widget.NewFormItem("Video", container.NewBorder(nil, nil, nil, s.refreshBtn, s.videoSel)),
+		widget.NewFormItem("Media file", s.filePath),
 		widget.NewFormItem("Audio", s.audioSel),
+		widget.NewFormItem("Level", container.NewBorder(nil, nil, nil, s.vuLbl, s.vu)),
+		widget.NewFormItem("Overlay", container.NewBorder(nil, nil, nil, s.clockChk, s.title)),
 	))
 	output := widget.NewCard("Output", "", form(
 		widget.NewFormItem("Size", container.NewGridWithColumns(2, s.sizeSel, s.custom)),
@@ -175,7 +205,85 @@ func newStudioView(g *gui) *studioView {
 	split.Offset = 0.6
 	s.content = container.NewBorder(nil, container.NewPadded(bottom), nil, nil, split)
 	g.br.watch(s.read)
+	s.sourceChanged()
+	s.refreshDevices()
 	return s
+}
+
+// selectSources selects the pickers' entries for the video and audio
+// specs (a saved setting); UI goroutine.
+func (s *studioView) selectSources(video, audio string) {
+	s.videoSel.SetSelected(labelOf(s.videoChoices, video))
+	s.audioSel.SetSelected(labelOf(s.audioChoices, audio))
+}
+
+// videoSpec and audioSpec are the chosen sources as --video/--audio
+// specs; UI goroutine.
+func (s *studioView) videoSpec() string {
+	v := specOf(s.videoChoices, s.videoSel.Selected)
+	if v == "file:" {
+		v += strings.TrimSpace(s.filePath.Text)
+	}
+	return v
+}
+
+func (s *studioView) audioSpec() string {
+	a := specOf(s.audioChoices, s.audioSel.Selected)
+	if a == "file" && specOf(s.videoChoices, s.videoSel.Selected) != "file:" {
+		a += ":" + strings.TrimSpace(s.filePath.Text)
+	}
+	return a
+}
+
+// sourceChanged follows a new video source: the file path applies to
+// media files, and the preview runs the test source itself while idle
+// (other sources show in it once live); UI goroutine.
+func (s *studioView) sourceChanged() {
+	if specOf(s.videoChoices, s.videoSel.Selected) == "file:" || specOf(s.audioChoices, s.audioSel.Selected) == "file" {
+		s.filePath.Enable()
+	} else if s.phase == phaseIdle {
+		s.filePath.Disable()
+	}
+	if s.previewSrc != nil && s.videoSpec() != "testsrc" {
+		s.stopPreview()
+		s.previewOn.Store(true)
+		s.preview.clear("preview: the picture shows here once live")
+	} else if s.previewOn.Load() && s.previewSrc == nil && s.phase == phaseIdle {
+		s.startPreview()
+	}
+}
+
+// refreshDevices lists the cameras, screens, microphones and monitors
+// again, off the UI goroutine (a sound server may take a moment), and
+// rebuilds the pickers, keeping the selection where the device is still
+// there; UI goroutine.
+func (s *studioView) refreshDevices() {
+	s.refreshBtn.Disable()
+	s.g.wg.Add(1)
+	go func() {
+		defer s.g.wg.Done()
+		devs, missing := listDevices(s.g.log)
+		s.g.br.post(func() {
+			s.refreshBtn.Enable()
+			video, audio := s.videoSpec(), specOf(s.audioChoices, s.audioSel.Selected)
+			if strings.HasPrefix(video, "file:") {
+				video = "file:"
+			}
+			s.videoChoices, s.audioChoices = sourceChoices(devs)
+			s.videoSel.Options = choiceLabels(s.videoChoices)
+			s.audioSel.Options = choiceLabels(s.audioChoices)
+			onV, onA := s.videoSel.OnChanged, s.audioSel.OnChanged
+			s.videoSel.OnChanged, s.audioSel.OnChanged = nil, nil
+			s.selectSources(video, audio)
+			s.videoSel.OnChanged, s.audioSel.OnChanged = onV, onA
+			s.videoSel.Refresh()
+			s.audioSel.Refresh()
+			s.sourceChanged()
+			if missing != "" && s.phase == phaseIdle && strings.HasPrefix(s.status.Text, "Ready") {
+				s.setStatus("Ready. Not found: " + missing + ".")
+			}
+		})
+	}()
 }
 
 func (s *studioView) updateCustom() {
@@ -268,7 +376,13 @@ func (s *studioView) config() (BroadcastConfig, error) {
 		return c, err
 	}
 	return BroadcastConfig{
-		Video: s.videoSel.Selected, Audio: s.audioSel.Selected,
+		Video: s.videoSpec(), Audio: s.audioSpec(),
+		OverlayText: strings.TrimSpace(s.title.Text), OverlayClock: s.clockChk.Checked,
+		Preview: func(f *media.VideoFrame) {
+			if s.previewOn.Load() {
+				s.preview.Present(f)
+			}
+		},
 		Width: out.width, Height: out.height, FPS: out.fps, VideoBitrate: out.bitrate, AudioBitrate: ab,
 		Preset: s.presetSel.Selected, Profile: "high", KeyInterval: ki,
 		URLs: []string{dest}, Insecure: s.insecure.Checked, Logger: s.g.log,
@@ -302,7 +416,7 @@ func (s *studioView) toggleLive() {
 
 func (s *studioView) setForm(enabled bool) {
 	for _, w := range []fyne.Disableable{s.videoSel, s.audioSel, s.sizeSel, s.fps, s.vbitrate, s.abitrate,
-		s.presetSel, s.keyint, s.server, s.key, s.insecure} {
+		s.presetSel, s.keyint, s.server, s.key, s.insecure, s.filePath, s.refreshBtn, s.title, s.clockChk} {
 		if enabled {
 			w.Enable()
 		} else {
@@ -311,6 +425,7 @@ func (s *studioView) setForm(enabled bool) {
 	}
 	if enabled {
 		s.updateCustom()
+		s.sourceChanged()
 	} else {
 		s.custom.Disable()
 	}
@@ -339,6 +454,11 @@ func (s *studioView) goLive(then func(ok bool)) {
 	s.liveBtn.Importance = widget.DangerImportance
 	s.liveBtn.Refresh()
 	s.setForm(false)
+	if s.previewSrc != nil {
+		s.stopPreview()
+	}
+	// The broadcast's pictures take over the preview while it can be seen.
+	s.previewOn.Store(s.g.tabs == nil || s.g.tabs.Selected() == s.g.studioTab)
 	s.stateLbl.SetText("connecting")
 	s.setStatus("Connecting to " + dest + " …")
 	s.graph.reset()
@@ -421,6 +541,8 @@ func (s *studioView) ended() {
 	s.setForm(true)
 	s.stateLbl.SetText("offline")
 	s.uptimeLbl.SetText("uptime —")
+	s.vu.SetValue(0)
+	s.vuLbl.SetText("audio —")
 }
 
 func (s *studioView) setStatus(msg string) { s.status.SetText(msg) }
@@ -469,6 +591,10 @@ func (s *studioView) read() func() {
 		s.uptimeLbl.SetText("uptime " + fmtUptime(now.Sub(since)))
 		s.reconnLbl.SetText(fmt.Sprintf("reconnects %d", cur.reconnects))
 		s.dropLbl.SetText(fmt.Sprintf("dropped %d", cur.dropped))
+		if cur.hasAudio {
+			setLevel(s.vu, cur.audioPeak)
+			s.vuLbl.SetText(fmt.Sprintf("%.0f dB", cur.audioPeak))
+		}
 		if point {
 			s.ratesLbl.SetText(fmt.Sprintf("%.0f kb/s  %.1f fps", line.VideoKbps+line.AudioKbps, line.FPSOut))
 			s.graph.push(line.VideoKbps+line.AudioKbps, line.FPSOut)
@@ -508,8 +634,9 @@ func (s *studioView) previewSize() (int, int) {
 
 // startPreview runs the preview source; UI goroutine.
 func (s *studioView) startPreview() {
-	if s.previewSrc != nil {
-		return
+	s.previewOn.Store(true)
+	if s.previewSrc != nil || s.phase != phaseIdle || s.videoSpec() != "testsrc" {
+		return // the broadcast's pictures, or none until live
 	}
 	w, h := s.previewSize()
 	src, err := capture.NewTestVideo(capture.TestVideoConfig{Width: w, Height: h, FPS: 30, Logger: s.g.log})
@@ -529,6 +656,7 @@ func (s *studioView) startPreview() {
 
 // stopPreview stops the preview source and waits for it; UI goroutine.
 func (s *studioView) stopPreview() {
+	s.previewOn.Store(false)
 	if s.previewSrc != nil {
 		s.previewSrc.Close()
 		s.previewSrc = nil

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
+	"onair/internal/peer"
 	"onair/player"
 )
 
@@ -377,6 +379,78 @@ func TestGUICloseStopsEverything(t *testing.T) {
 		t.Errorf("after close: live %v, loopback %v", g.studio.live(), g.loop.server())
 	}
 	g.player.withPlayer(func(*player.Player) { t.Error("player still open") })
+	g.Close()
+	checkGoroutines(t, before)
+}
+
+// TestGUISources: the Studio's pickers list the sources (the test source
+// and tone first, a media file last, devices found in between); a media
+// file that does not exist gives a clear message and the window goes on;
+// a real clip made by the ffmpeg CLI goes live, its pictures reach the
+// preview and its audio moves the VU meter.
+func TestGUISources(t *testing.T) {
+	if _, err := peer.Require("ffmpeg", "ffmpeg"); err != nil {
+		t.Fatal(err)
+	}
+	clip := filepath.Join(t.TempDir(), "clip.mp4")
+	if _, err := peer.FFmpeg(context.Background(), "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+		"-f", "lavfi", "-i", "sine=f=440:sample_rate=48000", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast",
+		"-c:a", "aac", "-y", clip); err != nil {
+		t.Fatal(err)
+	}
+	g, _, before := newTestGUI(t, &syncBuffer{})
+	waitFor(t, 10*time.Second, "device list never refreshed", func() bool {
+		return uiValue(g, func() bool { return !g.studio.refreshBtn.Disabled() })
+	})
+	opts := uiValue(g, func() []string { return g.studio.videoSel.Options })
+	if opts[0] != "Test source" || opts[len(opts)-1] != fileVideoLabel {
+		t.Errorf("video sources %q", opts)
+	}
+	if a := uiValue(g, func() []string { return g.studio.audioSel.Options }); a[0] != "Test tone" || a[len(a)-1] != fileAudioLabel {
+		t.Errorf("audio sources %q", a)
+	}
+
+	// A file that is not there: the status says so, the form comes back.
+	g.onUI(func() {
+		g.studio.sizeSel.SetSelected(sizePresets[0].label)
+		g.studio.presetSel.SetSelected("ultrafast")
+		g.studio.videoSel.SetSelected(fileVideoLabel)
+		g.studio.audioSel.SetSelected(fileAudioLabel)
+		test.Type(g.studio.filePath, "/nonexistent/clip.mp4")
+		test.Tap(g.studio.liveBtn)
+	})
+	waitFor(t, 10*time.Second, "no error for a missing file", func() bool {
+		return strings.HasPrefix(uiValue(g, func() string { return g.studio.status.Text }), "Could not go live")
+	})
+	if msg := uiValue(g, func() string { return g.studio.status.Text }); !strings.Contains(msg, "/nonexistent/clip.mp4") {
+		t.Errorf("status %q does not name the file", msg)
+	}
+	if got := uiValue(g, func() string { return g.studio.liveBtn.Text }); got != "Go Live" {
+		t.Errorf("after the failure the button reads %q", got)
+	}
+
+	// The real clip: live, pictures in the preview, audio on the meter.
+	g.onUI(func() {
+		g.studio.filePath.SetText(clip)
+		test.Tap(g.studio.liveBtn)
+	})
+	waitFor(t, 10*time.Second, "file source never live", func() bool {
+		return uiValue(g, func() string { return g.studio.stateLbl.Text }) == "live"
+	})
+	p0 := g.studio.preview.presented.Load()
+	waitFor(t, 5*time.Second, "no VU level", func() bool {
+		return uiValue(g, func() float64 { return g.studio.vu.Value }) > 0.5 // a 440 Hz tone at -20 dBFS or so
+	})
+	waitFor(t, 5*time.Second, "no pictures in the preview while live", func() bool {
+		return g.studio.preview.presented.Load()-p0 >= 5
+	})
+	if w := g.studio.preview.width.Load(); w != 640 {
+		t.Errorf("preview %d wide, want the output's 640", w)
+	}
+	g.onUI(func() { test.Tap(g.studio.liveBtn) })
+	waitFor(t, 10*time.Second, "stream never ended", func() bool {
+		return uiValue(g, func() string { return g.studio.liveBtn.Text }) == "Go Live"
+	})
 	g.Close()
 	checkGoroutines(t, before)
 }

@@ -35,6 +35,11 @@ type videoSurface struct {
 
 	ready func() // bridge.frameReady; set by addSurface
 
+	// maxWidth, when set, makes Present keep every step-th pixel of a
+	// wider YUV picture (a preview of a 1080p broadcast converts a
+	// quarter of the pixels). Set before the first Present.
+	maxWidth int
+
 	presented atomic.Int64 // pictures received (media goroutine)
 	shown     atomic.Int64 // pictures swapped in and refreshed (UI)
 	replaced  atomic.Int64 // pictures overwritten before they were shown
@@ -60,15 +65,24 @@ func (s *videoSurface) Present(f *media.VideoFrame) {
 	if f.Width <= 0 || f.Height <= 0 {
 		return
 	}
+	step := 1
+	if s.maxWidth > 0 && f.Format == media.PixelFormatYUV420P {
+		for f.Width/step > s.maxWidth {
+			step *= 2
+		}
+	}
+	w, h := f.Width/step, f.Height/step
 	s.mu.Lock()
-	if s.back == nil || s.back.Rect.Dx() != f.Width || s.back.Rect.Dy() != f.Height {
-		s.back = image.NewRGBA(image.Rect(0, 0, f.Width, f.Height))
+	if s.back == nil || s.back.Rect.Dx() != w || s.back.Rect.Dy() != h {
+		s.back = image.NewRGBA(image.Rect(0, 0, w, h))
 	}
 	ok := true
-	switch f.Format {
-	case media.PixelFormatRGBA:
+	switch {
+	case f.Format == media.PixelFormatRGBA:
 		copyPlane(s.back.Pix, s.back.Stride, f.Planes[0], f.Strides[0], f.Width*4, f.Height)
-	case media.PixelFormatYUV420P:
+	case f.Format == media.PixelFormatYUV420P && step > 1:
+		yuv420ToRGBASubsampled(s.back, f, step)
+	case f.Format == media.PixelFormatYUV420P:
 		yuv420ToRGBA(s.back, f)
 	default:
 		ok = false
@@ -84,8 +98,8 @@ func (s *videoSurface) Present(f *media.VideoFrame) {
 		return
 	}
 	s.presented.Add(1)
-	s.width.Store(int32(f.Width))
-	s.height.Store(int32(f.Height))
+	s.width.Store(int32(w))
+	s.height.Store(int32(h))
 	if s.ready != nil {
 		s.ready()
 	}
@@ -165,6 +179,32 @@ func yuv420ToRGBA(dst *image.RGBA, f *media.VideoFrame) {
 			c := (int32(yr[x]) - 16) * 298
 			d := int32(ur[x/2]) - 128
 			e := int32(vr[x/2]) - 128
+			row[4*x] = clamp8((c + 409*e + 128) >> 8)
+			row[4*x+1] = clamp8((c - 100*d - 208*e + 128) >> 8)
+			row[4*x+2] = clamp8((c + 516*d + 128) >> 8)
+			row[4*x+3] = 0xff
+		}
+	}
+}
+
+// yuv420ToRGBASubsampled converts every step-th pixel of f (step even)
+// into dst, which is f's size divided by step.
+func yuv420ToRGBASubsampled(dst *image.RGBA, f *media.VideoFrame, step int) {
+	w, h := f.Width/step, f.Height/step
+	yp, up, vp := f.Planes[0], f.Planes[1], f.Planes[2]
+	ys, us, vs := f.Strides[0], f.Strides[1], f.Strides[2]
+	if len(yp) < (f.Height-1)*ys+f.Width || len(up) < ((f.Height+1)/2-1)*us+(f.Width+1)/2 || len(vp) < ((f.Height+1)/2-1)*vs+(f.Width+1)/2 {
+		return
+	}
+	for y := 0; y < h; y++ {
+		row := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
+		sy := y * step
+		yr, ur, vr := yp[sy*ys:], up[(sy/2)*us:], vp[(sy/2)*vs:]
+		for x := 0; x < w; x++ {
+			sx := x * step
+			c := (int32(yr[sx]) - 16) * 298
+			d := int32(ur[sx/2]) - 128
+			e := int32(vr[sx/2]) - 128
 			row[4*x] = clamp8((c + 409*e + 128) >> 8)
 			row[4*x+1] = clamp8((c - 100*d - 208*e + 128) >> 8)
 			row[4*x+2] = clamp8((c + 516*d + 128) >> 8)

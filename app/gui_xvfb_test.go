@@ -146,7 +146,9 @@ func startXvfb(t *testing.T) string {
 			continue
 		}
 		d := fmt.Sprintf(":%d", n)
-		x := exec.Command("Xvfb", d, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+		// -noreset: a client that set the root background (ImageMagick
+		// display -window root) may leave, and the picture stays.
+		x := exec.Command("Xvfb", d, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
 		var out bytes.Buffer
 		x.Stdout, x.Stderr = &out, &out
 		if err := x.Start(); err != nil {

@@ -23,8 +23,12 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("onair live", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		video    = fs.String("video", "testsrc", "video source: testsrc")
-		audio    = fs.String("audio", "tone", "audio source: tone or none")
+		video    = fs.String("video", "testsrc", "video source: "+videoSpecHelp+" (onair devices lists them)")
+		audio    = fs.String("audio", "tone", "audio source: "+audioSpecHelp)
+		pip      = fs.String("pip", "", "picture-in-picture: a second video source in a corner, e.g. camera")
+		title    = fs.String("overlay-text", "", "a title drawn top-left")
+		clock    = fs.Bool("overlay-clock", false, "draw the wall clock top-right")
+		fit      = fs.String("fit", "letterbox", "a source of another shape: letterbox, crop or stretch")
 		size     = fs.String("size", "1280x720", "output size: WxH or sd, hd, fhd, uhd")
 		fpsS     = fs.String("fps", "30", "frame rate (e.g. 30, 29.97, 30000/1001)")
 		vbitrate = fs.String("vbitrate", "2500k", "video bitrate (CBR)")
@@ -37,7 +41,9 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		stats    = fs.Bool("stats-json", false, "print one JSON line of statistics per second on stdout")
 		logLevel = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
 		to       stringList
+		mix      stringList
 	)
+	fs.Var(&mix, "mix", "another audio source mixed in, SPEC[@GAIN_DB] (e.g. monitor@-6); repeat for several")
 	fs.Var(&to, "to", "destination rtmp[s]://host[:port]/app/streamkey (repeat for several)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: onair live [flags] --to URL [--to URL...]")
@@ -72,7 +78,8 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer cancel()
 	// Going live may take up to the connect timeout; Ctrl-C aborts it.
 	b, err := StartBroadcast(ctx, BroadcastConfig{
-		Video: *video, Audio: *audio, Width: w, Height: h, FPS: fps,
+		Video: *video, Audio: *audio, Mix: mix, PiP: *pip, OverlayText: *title, OverlayClock: *clock, Fit: *fit,
+		Width: w, Height: h, FPS: fps,
 		VideoBitrate: vb, AudioBitrate: ab, Preset: *preset, Profile: *profile, KeyInterval: *keyint,
 		URLs: to, Insecure: *insecure, Logger: log,
 	})
@@ -87,8 +94,8 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if !*stats {
-		fmt.Fprintf(stderr, "onair: live to %s (%dx%d %.4g fps, %s video, %s audio); Ctrl-C stops\n",
-			strings.Join(maskedAll(to), ", "), w, h, fps, *vbitrate, *abitrate)
+		fmt.Fprintf(stderr, "onair: live to %s (%s %dx%d %.4g fps, %s video, %s %s audio); Ctrl-C stops\n",
+			strings.Join(maskedAll(to), ", "), *video, w, h, fps, *vbitrate, *audio, *abitrate)
 	}
 	report(ctx, b, *stats, stdout, stderr)
 	b.Close()

@@ -23,22 +23,33 @@ type liveSample struct {
 	queueSpan  time.Duration
 	reconnects int64
 	outputs    []publish.Stats
+	repeated   int64   // frames the preprocessor repeated to keep the rate
+	hasAudio   bool    // audioPeak and audioRMS mean something
+	audioPeak  float64 // dBFS, last 300 ms
+	audioRMS   float64
 }
 
 // liveLine is a `--stats-json` line for `onair live` (see
 // shared/specs/stats-json.md).
 type liveLine struct {
-	T           float64      `json:"t"`
-	State       string       `json:"state"`
-	FPSIn       float64      `json:"fps_in"`
-	FPSOut      float64      `json:"fps_out"`
-	VideoKbps   float64      `json:"video_kbps"`
-	AudioKbps   float64      `json:"audio_kbps"`
-	FramesSent  int64        `json:"frames_sent"`
-	Dropped     int64        `json:"dropped"`
-	EncodeMsP50 float64      `json:"encode_ms_p50"`
-	QueueMs     float64      `json:"queue_ms"`
-	Reconnects  int64        `json:"reconnects"`
+	T           float64 `json:"t"`
+	State       string  `json:"state"`
+	FPSIn       float64 `json:"fps_in"`
+	FPSOut      float64 `json:"fps_out"`
+	VideoKbps   float64 `json:"video_kbps"`
+	AudioKbps   float64 `json:"audio_kbps"`
+	FramesSent  int64   `json:"frames_sent"`
+	Dropped     int64   `json:"dropped"`
+	EncodeMsP50 float64 `json:"encode_ms_p50"`
+	QueueMs     float64 `json:"queue_ms"`
+	Reconnects  int64   `json:"reconnects"`
+	// Repeated counts frames repeated to keep a constant frame rate (a
+	// camera or screen slower than --fps); cumulative.
+	Repeated int64 `json:"repeated"`
+	// AudioPeakDB and AudioRMSDB are the sent audio's levels over the
+	// last 300 ms, in dBFS (absent without audio).
+	AudioPeakDB *float64     `json:"audio_peak_db,omitempty"`
+	AudioRMSDB  *float64     `json:"audio_rms_db,omitempty"`
 	Outputs     []outputLine `json:"outputs,omitempty"`
 	Final       bool         `json:"final,omitempty"`
 }
@@ -72,7 +83,12 @@ func rates(prev, cur liveSample, final bool) liveLine {
 		EncodeMsP50: round1(float64(cur.encodeP50) / float64(time.Millisecond)),
 		QueueMs:     round1(float64(cur.queueSpan) / float64(time.Millisecond)),
 		Reconnects:  cur.reconnects,
+		Repeated:    cur.repeated,
 		Final:       final,
+	}
+	if cur.hasAudio {
+		p, r := round1(cur.audioPeak), round1(cur.audioRMS)
+		l.AudioPeakDB, l.AudioRMSDB = &p, &r
 	}
 	l.T = math.Round(cur.at.Seconds()*1000) / 1000
 	if len(cur.outputs) > 1 {
@@ -96,6 +112,13 @@ func writeJSONLine(w io.Writer, v any) {
 }
 
 func writeHumanLine(w io.Writer, l liveLine) {
-	fmt.Fprintf(w, "%6.1fs %-12s in %5.1f fps  out %5.1f fps  video %7.1f kb/s  audio %5.1f kb/s  dropped %d  encode %.1f ms  queue %.0f ms  reconnects %d\n",
-		l.T, l.State, l.FPSIn, l.FPSOut, l.VideoKbps, l.AudioKbps, l.Dropped, l.EncodeMsP50, l.QueueMs, l.Reconnects)
+	extra := ""
+	if l.Repeated > 0 {
+		extra += fmt.Sprintf("  repeated %d", l.Repeated)
+	}
+	if l.AudioPeakDB != nil {
+		extra += fmt.Sprintf("  level %.0f dB", *l.AudioPeakDB)
+	}
+	fmt.Fprintf(w, "%6.1fs %-12s in %5.1f fps  out %5.1f fps  video %7.1f kb/s  audio %5.1f kb/s  dropped %d  encode %.1f ms  queue %.0f ms  reconnects %d%s\n",
+		l.T, l.State, l.FPSIn, l.FPSOut, l.VideoKbps, l.AudioKbps, l.Dropped, l.EncodeMsP50, l.QueueMs, l.Reconnects, extra)
 }

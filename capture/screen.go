@@ -4,6 +4,7 @@ package capture
 #cgo pkg-config: x11 xext
 #include <errno.h>
 #include <pthread.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -75,8 +76,19 @@ static Display *onair_x_open(const char *name) {
 // XCloseDisplay, which can wait for ever on the dead display's lock (the
 // threaded Xlib does not support going on after an I/O error); its socket
 // is closed and the Display's few kilobytes are left behind.
+// onair_x_hungup tells whether the server closed the connection (it
+// died) before any request of ours met the I/O error: XCloseDisplay would
+// meet it then, and hang the same way.
+static int onair_x_hungup(Display *dp) {
+	struct pollfd p = { .fd = ConnectionNumber(dp), .events = POLLIN };
+	if (poll(&p, 1, 0) <= 0) return 0;
+	if (p.revents & (POLLHUP | POLLERR)) return 1;
+	char c;
+	return recv(p.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 static void onair_x_close(Display *dp) {
-	if (onair_x_dead(dp)) close(ConnectionNumber(dp));
+	if (onair_x_dead(dp) || onair_x_hungup(dp)) close(ConnectionNumber(dp));
 	else XCloseDisplay(dp);
 	pthread_mutex_lock(&onair_io_mu);
 	for (onair_dp **p = &onair_io_ours; *p; p = &(*p)->next) {

@@ -25,6 +25,7 @@ static int onair_sws_scale(struct SwsContext *c,
 
 static int onair_fmt_yuv420p(void) { return AV_PIX_FMT_YUV420P; }
 static int onair_fmt_rgba(void) { return AV_PIX_FMT_RGBA; }
+static int onair_fmt_bgr0(void) { return AV_PIX_FMT_BGR0; }
 */
 import "C"
 
@@ -195,6 +196,9 @@ func swsFormat(f media.PixelFormat) (C.int, bool) {
 		return C.onair_fmt_yuv420p(), true
 	case media.PixelFormatRGBA:
 		return C.onair_fmt_rgba(), true
+	case media.PixelFormatBGRA:
+		// BGR0: an X11 screen's fourth byte is undefined, not alpha.
+		return C.onair_fmt_bgr0(), true
 	}
 	return 0, false
 }
