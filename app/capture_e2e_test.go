@@ -113,8 +113,11 @@ func TestLiveScreen(t *testing.T) {
 				t.Fatalf("onair live: %v: %s", err, stderr.String())
 			}
 			final := lastJSON(t, stdout.String())
-			if final["dropped"].(float64) != 0 || final["frames_sent"].(float64) < 150 {
-				t.Errorf("final line: %v (want 0 dropped, about 180 frames in 12 s at 15 fps)", final)
+			// The constant-rate stage drops a frame that comes too late
+			// for its slot (and repeats one in its place): a few, when the
+			// 2 cores also run other tests.
+			if final["dropped"].(float64) > 9 || final["frames_sent"].(float64) < 150 {
+				t.Errorf("final line: %v (want at most 5%% dropped, about 180 frames in 12 s at 15 fps)", final)
 			}
 		})
 	}
@@ -209,8 +212,10 @@ func TestLiveFile(t *testing.T) {
 	}
 	final := lastJSON(t, stdout.String())
 	// 9 s at 25 fps is 225 frames; the clip played three times.
-	if final["dropped"].(float64) != 0 || final["frames_sent"].(float64) < 190 {
-		t.Errorf("final line: %v (want 0 dropped and about 225 frames)", final)
+	// A few late frames may be dropped (and repeated) by the
+	// constant-rate stage when the 2 cores also run other tests.
+	if final["dropped"].(float64) > 12 || final["frames_sent"].(float64) < 190 {
+		t.Errorf("final line: %v (want at most 5%% dropped and about 225 frames)", final)
 	}
 }
 
