@@ -7,6 +7,9 @@
 // ffmpeg CLI pushing its lavfi testsrc2 + sine with the same settings, both
 // to the same nginx-rtmp; and whether OnAir keeps real time with no frame
 // dropped at 1080p30 veryfast and 2160p30 ultrafast.
+//
+// Screen (screen.go): the same, capturing a moving 1080p X11 screen,
+// `onair live --video screen` against the ffmpeg CLI's x11grab.
 package main
 
 import (
@@ -27,10 +30,16 @@ import (
 func main() {
 	bin := flag.String("onair", "bin/onair", "the onair binary")
 	dur := flag.Duration("duration", 15*time.Second, "stream length per measurement")
-	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\" for those tables)")
+	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\", \"screen\" for those tables)")
 	creep := flag.Duration("creep", 10*time.Minute, "length of the player's latency-creep run (0: skip it)")
 	flag.Parse()
-	if err := run(*bin, *dur, *only, *creep); err != nil {
+	screenDur := 20 * time.Second // the screen bench's own default
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "duration" {
+			screenDur = *dur
+		}
+	})
+	if err := run(*bin, *dur, *only, *creep, screenDur); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -53,7 +62,7 @@ type result struct {
 	frames  int64
 }
 
-func run(bin string, dur time.Duration, only string, creep time.Duration) error {
+func run(bin string, dur time.Duration, only string, creep, screenDur time.Duration) error {
 	dir, err := os.MkdirTemp("", "onair-bench-")
 	if err != nil {
 		return err
@@ -123,6 +132,12 @@ func run(bin string, dur time.Duration, only string, creep time.Duration) error 
 			}
 			fmt.Printf("| %s | %.3f | %s | %s | %.1f | %d | %s | %s |\n",
 				r.s.name, r.ours.cpu, ffm, ratio, r.ours.fpsOut, r.ours.dropped, target, r.verdict)
+		}
+	}
+	if only == "" || only == "screen" {
+		if err := runScreenBench(bin, ng, screenDur); err != nil {
+			failed = true
+			fmt.Println("screen bench:", err)
 		}
 	}
 	if only == "" || strings.Contains("server", only) {
