@@ -85,6 +85,7 @@ type Broadcast struct {
 	level   audioLevel
 	pubs    []*publish.Publisher
 
+	started  atomic.Int64 // stream-clock time the sources started (ns)
 	keyReq   atomic.Bool
 	framesIn atomic.Int64
 	closed   atomic.Bool
@@ -238,6 +239,7 @@ func StartBroadcast(ctx context.Context, cfg BroadcastConfig) (_ *Broadcast, err
 			In: b.aq, Encode: b.aenc.Encode, Flush: b.aenc.Flush, Out: out, Logger: cfg.Logger,
 		})
 	}
+	b.started.Store(int64(b.clock.Now()))
 	if err := b.vsrc.Start(feed); err != nil {
 		return nil, err
 	}
@@ -432,7 +434,9 @@ func (b *Broadcast) openFile(path string, video, audio bool, files map[string]*c
 
 // sample reads the counters.
 func (b *Broadcast) sample() liveSample {
-	s := liveSample{at: b.clock.Now(), framesIn: b.framesIn.Load()}
+	// Rates count from when the sources started: opening the encoders,
+	// connecting and filling the source's buffers are not stream time.
+	s := liveSample{at: b.clock.Now() - time.Duration(b.started.Load()), framesIn: b.framesIn.Load()}
 	s.dropped = b.vq.Dropped() + b.vsrc.Skipped()
 	if b.pipSrc != nil {
 		s.dropped += b.pipSrc.Skipped()
