@@ -656,25 +656,29 @@ func checkLive(t *testing.T, cfg Config) *Player {
 	}
 	waitFrames(t, p, 1, 5*time.Second)
 	time.Sleep(500 * time.Millisecond) // past the join
-	f0, t0, a0 := p.Stats().Frames, time.Now(), p.audio.Stats().Played
+	s0 := p.Stats()
+	f0, t0, a0 := s0.Frames, time.Now(), p.audio.Stats().Played
 	time.Sleep(2 * time.Second)
 	st := p.Stats()
 	t1 := time.Now()
 	fps := float64(st.Frames-f0) / t1.Sub(t0).Seconds()
 	gap := sink.maxGap(t0, t1)
 	audio := time.Duration(p.audio.Stats().Played-a0) * time.Second / (outRate * outChannels)
-	t.Logf("%s: first frame %v, %.1f fps, longest gap %v, audio played %v in %v, %d frames, dropped %d, buffer %v, video %q, audio %q",
+	t.Logf("%s: first frame %v, %.1f fps, longest gap %v, audio played %v in %v, %d frames, dropped %d (%d while joining; %s), buffer %v, video %q, audio %q",
 		MaskURL(cfg.URL), st.FirstFrame.Round(time.Millisecond), fps, gap.Round(time.Millisecond), audio.Round(time.Millisecond),
-		t1.Sub(t0).Round(time.Millisecond), st.Frames, st.Dropped, st.Buffer, st.Video, st.Audio)
+		t1.Sub(t0).Round(time.Millisecond), st.Frames, st.Dropped, s0.Dropped, dropBreakdown(p), st.Buffer, st.Video, st.Audio)
 	within(t, "fps", fps, 25, 35)
 	// Smooth: a picture at least every few frame times, not in bursts.
 	within(t, "longest time between two pictures", gap, 0, 200*time.Millisecond)
 	// The sound plays along (the null device takes it in real time).
 	within(t, "audio played in 2 s", audio, 1700*time.Millisecond, 2300*time.Millisecond)
-	// Nothing is lost on loopback (skipping to the live edge on joining
-	// is not a loss); a few pictures may be late on a loaded machine (the
-	// race detector on 2 cores).
-	within(t, "dropped", st.Dropped, 0, 6)
+	// Nothing is lost on loopback once joined; a few pictures may be late
+	// on a loaded machine (the race detector on 2 cores, other packages'
+	// encoders beside it). While joining, a machine that decodes the
+	// server's GOP cache slowly may drop late pictures of it: never more
+	// than that GOP (a second here).
+	within(t, "dropped once joined", st.Dropped-s0.Dropped, 0, 6)
+	within(t, "dropped in all", st.Dropped, 0, 30)
 	if !strings.Contains(st.Video, "h264 640x360") {
 		t.Errorf("Stats().Video = %q, want h264 640x360", st.Video)
 	}
@@ -694,6 +698,20 @@ func checkLive(t *testing.T, cfg Config) *Player {
 		t.Errorf("Bytes = %d", st.Bytes)
 	}
 	return p
+}
+
+// dropBreakdown says where a player's drops came from, for the logs.
+func dropBreakdown(p *Player) string {
+	var vq, aq int64
+	vt, at := p.tracks()
+	if vt != nil {
+		vq = vt.in.Dropped()
+	}
+	if at != nil {
+		aq = at.in.Dropped()
+	}
+	return fmt.Sprintf("late pictures %d, late audio %d, video queue %d, audio queue %d, skipped joining %d",
+		p.lateDropped.Load(), p.audioDropped.Load(), vq, aq, p.joinSkipped.Load())
 }
 
 // TestLive plays a stream the ffmpeg CLI publishes to nginx-rtmp: over RTMP
