@@ -27,13 +27,25 @@ import (
 //     source drifting against the stream clock (a camera at 29.97 or 30.03
 //     into 30) crosses a boundary once per drift period; without this, PTS
 //     jitter at the boundary would alternate drops and repeats (stutter)
-//     until the drift carried it past. In short: a main frame at grid
-//     position x (slots since origin) is emitted iff x ≥ L + ¾ − 0.15, into
-//     slot max(L+1, floor(x + ¼)).
+//     until the drift carried it past.
+//   - Late capture: when slot L holds a main frame (not a repeat), a frame
+//     whose own slot is L+2 but which falls within slotLate (0.35) slots
+//     after slot L+1's window closed takes the empty slot L+1. A capture that ran late once (a screen grab that waited for
+//     the X server, a scheduler hiccup) thus keeps its slot, and the next
+//     frame, on time, takes its own: without this, one late frame would
+//     cost a repeat and a drop. ffmpeg's CFR conversion is as lenient
+//     (±1.1 frames before it drops or duplicates). After a repeat the rule
+//     is off: the feed has already missed a slot, and a frame on time for
+//     its own slot keeps it (a 10 fps feed stays on the 30 fps grid).
+//
+// In short: a main frame at grid position x (slots since origin) is
+// emitted iff x ≥ L + ¾ − 0.15, into slot L+1 when x < L + 1¾ (+ 0.35 when
+// slot L holds a main frame), else into slot floor(x + ¼).
 //   - A slot no main frame took gets a repeat of the last output, with PTS
 //     lastMainPTS + k·T (k slots after the last main frame). The repeat of
-//     slot n is due when slot n's window has closed on the arrival timeline:
-//     at stream time origin + (n + ¾)·T + delay, delay being the largest
+//     slot n is due when slot n's window has closed on the arrival timeline
+//     (late capture included when it applies): at stream time
+//     origin + (n + ¾ [+ 0.35])·T + delay, delay being the largest
 //     transit time (arrival − PTS) of the last 16 main frames. A stalled feed
 //     thus still gives FPS frames out, and a late frame is not beaten by a
 //     repeat of its own slot as long as its transit time stays within that
@@ -47,7 +59,7 @@ import (
 // Output PTS are strictly increasing: a main frame must be later than the
 // last output (else it is dropped), and a repeat k slots after a main frame
 // at PTS p gets p + k·T, later than every output since that frame. So every
-// output also lies within [n − ¼ − 0.15, n + ¾) of its slot n.
+// output also lies within [n − ¼ − 0.15, n + ¾ + 0.35) of its slot n.
 //
 // The grid stays anchored at the first frame. A feed at the output rate is
 // therefore caught mid-slot whatever its phase, while the grid keeps
@@ -63,6 +75,12 @@ const slotLead = 0.25
 // PTS jitter of a 60 fps feed, or 60 → 30 would keep odd frames as often as
 // even ones.
 const slotHysteresis = 0.15
+
+// slotLate is how far, in slots, after its window closed a frame still
+// takes an empty slot (see "Late capture" above). Below 1 − slotLead −
+// slotHysteresis, so a frame is never both late for one slot and early for
+// the next; more only delays the repeats of a stalled feed.
+const slotLate = 0.35
 
 // maxCatchUp is the most repeats emitted back to back.
 const maxCatchUp = 2
@@ -120,8 +138,22 @@ func (r *rateConverter) admit(pts time.Duration) (slot int64, fill int, ok bool)
 	if x < float64(r.lastSlot+1)-slotLead-slotHysteresis || pts <= r.lastPTS {
 		return 0, 0, false
 	}
-	slot = max(r.lastSlot+1, int64(math.Floor(x+slotLead)))
+	next := r.lastSlot + 1
+	if x < float64(next)+1-slotLead+r.late() {
+		slot = next // its own slot, or late for the empty one before
+	} else {
+		slot = int64(math.Floor(x + slotLead))
+	}
 	return slot, int(min(slot-r.lastSlot-1, maxCatchUp)), true
+}
+
+// late is how far past its window the next slot still takes a main frame:
+// slotLate when the last output was a main frame, else 0.
+func (r *rateConverter) late() float64 {
+	if r.lastSlot == r.mainSlot {
+		return slotLate
+	}
+	return 0
 }
 
 // take records that the main frame captured at pts was emitted into slot
@@ -154,7 +186,7 @@ func (r *rateConverter) repeatDue() (due time.Duration, ok bool) {
 	if !r.started {
 		return 0, false
 	}
-	end := float64(r.lastSlot+1) + 1 - slotLead // the slot's window closes
+	end := float64(r.lastSlot+1) + 1 - slotLead + r.late() // the slot's window closes
 	return r.origin + time.Duration(math.Round(end*r.period)) + r.delay, true
 }
 

@@ -91,6 +91,20 @@ func feed(n int, fps float64, start, delay, ptsJitter, delayJitter time.Duration
 	return fs
 }
 
+// lateCaptures makes every nth frame's capture (PTS and arrival) late by
+// up to late.
+func lateCaptures(fs []simFrame, n int, late time.Duration) []simFrame {
+	for i := n; i < len(fs); i += n {
+		d := late * time.Duration(i%3+1) / 3
+		fs[i].pts += d
+		fs[i].at += d
+		if i+1 < len(fs) && fs[i+1].at < fs[i].at {
+			fs[i+1].at = fs[i].at
+		}
+	}
+	return fs
+}
+
 func checkIncreasing(t *testing.T, pts []time.Duration) {
 	t.Helper()
 	for i := 1; i < len(pts); i++ {
@@ -102,7 +116,7 @@ func checkIncreasing(t *testing.T, pts []time.Duration) {
 
 // checkOnePerSlot checks that outputs fill consecutive slots of the grid
 // anchored at the first one (so the rate out is exactly fps), each output
-// within [n − ¼ − hysteresis, n + ¾) of its slot n.
+// within [n − ¼ − hysteresis, n + ¾ + late) of its slot n.
 func checkOnePerSlot(t *testing.T, fps float64, res simResult) {
 	t.Helper()
 	for i, p := range res.pts {
@@ -111,7 +125,7 @@ func checkOnePerSlot(t *testing.T, fps float64, res simResult) {
 			t.Fatalf("output %d (PTS %v) is in slot %d", i, p, s)
 		}
 		x := float64(p-res.pts[0])*fps/float64(time.Second) - float64(s)
-		if x < -slotLead-slotHysteresis-1e-9 || x >= 1-slotLead {
+		if x < -slotLead-slotHysteresis-1e-9 || x >= 1-slotLead+slotLate {
 			t.Fatalf("output %d (PTS %v) lies %.3f slots from its slot %d", i, p, x, s)
 		}
 	}
@@ -142,6 +156,9 @@ func TestRateConversion(t *testing.T) {
 		{"50to30", 30, feed(250, 50, 40*ms, 4*ms, 1*ms, 2*ms, rnd), 100, 0, 1},
 		{"29.97to30", 30, feed(1800, 29.97, 40*ms, 4*ms, 1*ms, 2*ms, rnd), 0, 2, 1},
 		{"30.03to30", 30, feed(1800, 30.03, 40*ms, 4*ms, 1*ms, 2*ms, rnd), 2, 0, 1},
+		// Captures that ran late now and then (up to 0.95 of a frame, the
+		// next on time) keep their slots: nothing dropped or repeated.
+		{"30to30 late captures", 30, lateCaptures(feed(300, 30, 17*ms, 3*ms, 1*ms, 3*ms, rnd), 7, 31*ms), 0, 0, 0},
 		// A feed that delivers 150 ms after capture is not beaten by repeats.
 		{"10to30 late", 30, feed(20, 10, 0, 150*ms, 0, 5*ms, rnd), 0, 38, 0},
 	} {
@@ -192,9 +209,10 @@ func TestRateConversionRepeatPTS(t *testing.T) {
 		t.Fatalf("first frame: fill %d ok %v", fill, ok)
 	}
 	rc.take(100*ms, 0)
-	// Slot 1's window closes at 100 + 1.75·33.3 ms; plus 3 ms of transit.
+	// Slot 1's window, late capture included (slot 0 holds a main frame),
+	// closes at 100 + 2.1·33.3 ms; plus 3 ms of transit.
 	due, _ := rc.repeatDue()
-	if want := 100*ms + 58333333 + 3*ms; due < want-time.Microsecond || due > want+time.Microsecond {
+	if want := 100*ms + 70*ms + 3*ms; due < want-time.Microsecond || due > want+time.Microsecond {
 		t.Errorf("repeat due at %v, want %v", due, want)
 	}
 	if n := rc.overdue(due - 1); n != 0 {
@@ -229,5 +247,25 @@ func TestRateConversionRepeatPTS(t *testing.T) {
 		if ok != c.ok || (ok && (slot != c.slot || fill != c.fill)) {
 			t.Errorf("frame at %.2f slots: slot %d fill %d ok %v, want %d %d %v", c.x, slot, fill, ok, c.slot, c.fill, c.ok)
 		}
+	}
+	// After a main frame in slot 4, a frame late for slot 5 still takes it.
+	rc.take(at(4), 4)
+	for _, c := range []struct {
+		x    float64
+		slot int64
+		fill int
+	}{
+		{5.0, 5, 0},
+		{5.9, 5, 0},  // its own slot is 6, but slot 5 is empty and it is 0.15 late
+		{6.09, 5, 0}, // just within 0.35
+		{6.11, 6, 1}, // beyond: slot 5 gets a repeat
+	} {
+		slot, fill, ok := rc.admit(at(c.x))
+		if !ok || slot != c.slot || fill != c.fill {
+			t.Errorf("after a main frame, frame at %.2f slots: slot %d fill %d ok %v, want %d %d", c.x, slot, fill, ok, c.slot, c.fill)
+		}
+	}
+	if due, _ := rc.repeatDue(); due != at(6.1)+3*ms {
+		t.Errorf("after a main frame, slot 5's repeat is due at %v, want %v", due, at(6.1)+3*ms)
 	}
 }
