@@ -3,8 +3,8 @@ package flv
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,11 +13,7 @@ import (
 // longString is a string too long for the 16-bit AMF0 string length.
 var longString = strings.Repeat("a", 70000)
 
-var casesAMF0 = []struct {
-	name string
-	enc  []byte
-	dec  []any
-}{
+var casesAMF0 = []codecCase[[]any]{
 	{"number", hexBytes("00 3f f8 00 00 00 00 00 00"), []any{1.5}},
 	{"negative number", hexBytes("00 c0 59 00 00 00 00 00 00"), []any{-100.0}},
 	{"true", hexBytes("01 01"), []any{true}},
@@ -66,32 +62,20 @@ var casesAMF0 = []struct {
 	{"no values", nil, nil},
 }
 
+var codecAMF0 = testCodec[[]any]{
+	unmarshal: UnmarshalAMF0,
+	marshal:   func(values []any) ([]byte, error) { return MarshalAMF0(values...) },
+	// NaN numbers are not equal to themselves: compare what the values print
+	// as. Their bits are checked by the encodings a round trip compares.
+	equal: func(a, b []any) bool { return fmt.Sprintf("%#v", a) == fmt.Sprintf("%#v", b) },
+}
+
 func TestUnmarshalAMF0(t *testing.T) {
-	for _, ca := range casesAMF0 {
-		t.Run(ca.name, func(t *testing.T) {
-			dec, err := UnmarshalAMF0(ca.enc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(dec, ca.dec) {
-				t.Fatalf("got %#v, want %#v", dec, ca.dec)
-			}
-		})
-	}
+	runUnmarshalCases(t, casesAMF0, codecAMF0.unmarshal)
 }
 
 func TestMarshalAMF0(t *testing.T) {
-	for _, ca := range casesAMF0 {
-		t.Run(ca.name, func(t *testing.T) {
-			enc, err := MarshalAMF0(ca.dec...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(enc, ca.enc) {
-				t.Fatalf("got % x, want % x", enc, ca.enc)
-			}
-		})
-	}
+	runMarshalCases(t, casesAMF0, codecAMF0.marshal)
 }
 
 func TestDecodeAMF0(t *testing.T) {
@@ -112,11 +96,7 @@ func TestMarshalAMF0Numbers(t *testing.T) {
 }
 
 func TestUnmarshalAMF0Tolerant(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		enc  []byte
-		dec  []any
-	}{
+	runUnmarshalCases(t, []codecCase[[]any]{
 		{
 			// Some encoders write 0 or a wrong count; players read to the end marker.
 			"ECMA array with a wrong count",
@@ -125,25 +105,11 @@ func TestUnmarshalAMF0Tolerant(t *testing.T) {
 		},
 		{"nonzero boolean", hexBytes("01 02"), []any{true}},
 		{"empty key before a value", hexBytes("03 00 00 05 00 00 09"), []any{AMF0Object{{Key: "", Value: nil}}}},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			dec, err := UnmarshalAMF0(ca.enc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(dec, ca.dec) {
-				t.Fatalf("got %#v, want %#v", dec, ca.dec)
-			}
-		})
-	}
+	}, codecAMF0.unmarshal)
 }
 
 func TestUnmarshalAMF0Error(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		enc  []byte
-		err  error
-	}{
+	runErrorCases(t, []errorCase[[]byte]{
 		{"reference", hexBytes("07 00 01"), ErrAMF0Type},
 		{"typed object", hexBytes("10 00 01 61 00 00 09"), ErrAMF0Type},
 		{"AMF3 switch", hexBytes("11 01"), ErrAMF0Type},
@@ -153,14 +119,10 @@ func TestUnmarshalAMF0Error(t *testing.T) {
 		{"strict array count beyond data", hexBytes("0a ff ff ff ff 05"), ErrTruncated},
 		{"long string length beyond data", hexBytes("0c ff ff ff ff 61"), ErrTruncated},
 		{"object without end", hexBytes("03 00 01 61 05"), ErrTruncated},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			_, err := UnmarshalAMF0(ca.enc)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(b []byte) error {
+		_, err := UnmarshalAMF0(b)
+		return err
+	})
 }
 
 func TestUnmarshalAMF0Depth(t *testing.T) {
@@ -190,24 +152,16 @@ func TestMarshalAMF0Error(t *testing.T) {
 	for i := 0; i < MaxAMF0Depth; i++ {
 		deep = AMF0StrictArray{deep}
 	}
-	for _, ca := range []struct {
-		name string
-		v    any
-		err  error
-	}{
+	runErrorCases(t, []errorCase[any]{
 		{"Go struct", struct{}{}, ErrAMF0Type},
 		{"Go map", map[string]any{"a": 1}, ErrAMF0Type},
 		{"unsupported value inside an object", AMF0Object{{Key: "a", Value: []byte{1}}}, ErrAMF0Type},
 		{"key too long", AMF0ECMAArray{{Key: longString, Value: 1.0}}, ErrOutOfRange},
 		{"nested too deep", deep, ErrAMF0Depth},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			_, err := MarshalAMF0("ok", ca.v)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(v any) error {
+		_, err := MarshalAMF0("ok", v)
+		return err
+	})
 }
 
 func TestAMF0Get(t *testing.T) {
@@ -236,30 +190,6 @@ func TestAMF0Date(t *testing.T) {
 }
 
 func FuzzUnmarshalAMF0(f *testing.F) {
-	for _, ca := range casesAMF0 {
-		f.Add(ca.enc)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		values, err := UnmarshalAMF0(b)
-		if err != nil {
-			return
-		}
-		// Compare encodings, not values: NaN numbers are not equal to
-		// themselves, and ECMA array counts are rewritten.
-		enc, err := MarshalAMF0(values...)
-		if err != nil {
-			t.Fatalf("MarshalAMF0 of %#v: %v", values, err)
-		}
-		again, err := UnmarshalAMF0(enc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		enc2, err := MarshalAMF0(again...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(enc2, enc) {
-			t.Fatalf("round trip: got % x, want % x", enc2, enc)
-		}
-	})
+	seedFuzz(f, casesAMF0)
+	fuzzRoundTrip(f, codecAMF0, nil)
 }

@@ -2,8 +2,6 @@ package flv
 
 import (
 	"bytes"
-	"errors"
-	"reflect"
 	"testing"
 )
 
@@ -63,11 +61,7 @@ var casesAnnexB = []struct {
 	},
 }
 
-var casesAnnexBError = []struct {
-	name string
-	enc  []byte
-	err  error
-}{
+var casesAnnexBError = []errorCase[[]byte]{
 	{"empty", nil, ErrNoNALUs},
 	{"only a start code", hexBytes("00 00 01"), ErrNoNALUs},
 	{"only start codes and zeros", hexBytes("00 00 00 01 00 00 00 00 01 00"), ErrNoNALUs},
@@ -79,47 +73,47 @@ var casesAnnexBError = []struct {
 	{"too many NAL units", bytes.Repeat(hexBytes("00 00 01 09"), MaxNALUs+1), ErrTooManyNALUs},
 }
 
-func TestSplitAnnexB(t *testing.T) {
-	for _, ca := range casesAnnexB {
-		t.Run(ca.name, func(t *testing.T) {
-			dec, err := SplitAnnexB(ca.enc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(dec, ca.dec) {
-				t.Fatalf("got % x, want % x", dec, ca.dec)
-			}
-			for i, nalu := range dec {
-				if cap(nalu) != len(nalu) {
-					t.Errorf("NAL unit %d: capacity %d, want %d", i, cap(nalu), len(nalu))
-				}
-			}
-		})
+// annexBCases is casesAnnexB as the shared helpers take it: for SplitAnnexB,
+// or, when joined, for JoinAnnexB, with enc replaced by join where it is set.
+func annexBCases(joined bool) []codecCase[[][]byte] {
+	cases := make([]codecCase[[][]byte], len(casesAnnexB))
+	for i, ca := range casesAnnexB {
+		cases[i] = codecCase[[][]byte]{ca.name, ca.enc, ca.dec}
+		if joined && ca.join != nil {
+			cases[i].enc = ca.join
+		}
 	}
+	return cases
+}
+
+var codecAnnexB = testCodec[[][]byte]{
+	unmarshal: SplitAnnexB,
+	marshal:   func(nalus [][]byte) ([]byte, error) { return JoinAnnexB(nalus), nil },
+}
+
+func TestSplitAnnexB(t *testing.T) {
+	runUnmarshalCases(t, annexBCases(false), codecAnnexB.unmarshal, checkNALUCaps)
 }
 
 func TestJoinAnnexB(t *testing.T) {
-	for _, ca := range casesAnnexB {
-		t.Run(ca.name, func(t *testing.T) {
-			want := ca.join
-			if want == nil {
-				want = ca.enc
-			}
-			if got := JoinAnnexB(ca.dec); !bytes.Equal(got, want) {
-				t.Fatalf("got % x, want % x", got, want)
-			}
-		})
-	}
+	runMarshalCases(t, annexBCases(true), codecAnnexB.marshal)
 }
 
 func TestSplitAnnexBError(t *testing.T) {
-	for _, ca := range casesAnnexBError {
-		t.Run(ca.name, func(t *testing.T) {
-			_, err := SplitAnnexB(ca.enc)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
+	runErrorCases(t, casesAnnexBError, func(b []byte) error {
+		_, err := SplitAnnexB(b)
+		return err
+	})
+}
+
+// checkNALUCaps checks that no NAL unit has room to grow over the next: an
+// append to one must not overwrite another.
+func checkNALUCaps(t *testing.T, nalus [][]byte) {
+	t.Helper()
+	for i, nalu := range nalus {
+		if cap(nalu) != len(nalu) {
+			t.Errorf("NAL unit %d: capacity %d, want %d", i, cap(nalu), len(nalu))
+		}
 	}
 }
 
@@ -131,17 +125,9 @@ func TestSplitAnnexBMaxNALUs(t *testing.T) {
 }
 
 func FuzzSplitAnnexB(f *testing.F) {
-	for _, ca := range casesAnnexB {
-		f.Add(ca.enc)
-	}
-	for _, ca := range casesAnnexBError {
-		f.Add(ca.enc)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		nalus, err := SplitAnnexB(b)
-		if err != nil {
-			return
-		}
+	seedFuzz(f, annexBCases(false))
+	seedFuzzErrors(f, casesAnnexBError)
+	fuzzRoundTrip(f, codecAnnexB, func(t *testing.T, _ []byte, nalus [][]byte, _ []byte) {
 		if len(nalus) == 0 || len(nalus) > MaxNALUs {
 			t.Fatalf("%d NAL units", len(nalus))
 		}
@@ -149,13 +135,6 @@ func FuzzSplitAnnexB(f *testing.F) {
 			if len(nalu) == 0 || nalu[len(nalu)-1] == 0 {
 				t.Fatalf("NAL unit %d is % x", i, nalu)
 			}
-		}
-		again, err := SplitAnnexB(JoinAnnexB(nalus))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(again, nalus) {
-			t.Fatalf("round trip: got % x, want % x", again, nalus)
 		}
 	})
 }

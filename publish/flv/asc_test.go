@@ -6,11 +6,7 @@ import (
 	"testing"
 )
 
-var casesASC = []struct {
-	name string
-	enc  []byte
-	dec  AudioSpecificConfig
-}{
+var casesASC = []codecCase[AudioSpecificConfig]{
 	{"AAC-LC 48000 Hz stereo", hexBytes("11 90"), AudioSpecificConfig{ObjectType: 2, SampleRate: 48000, ChannelConfig: 2}},
 	{"AAC-LC 44100 Hz stereo", hexBytes("12 10"), AudioSpecificConfig{ObjectType: 2, SampleRate: 44100, ChannelConfig: 2}},
 	{"AAC-LC 44100 Hz mono", hexBytes("12 08"), AudioSpecificConfig{ObjectType: 2, SampleRate: 44100, ChannelConfig: 1}},
@@ -19,63 +15,27 @@ var casesASC = []struct {
 	{"object type 42 (escape 31)", hexBytes("f9 46 40"), AudioSpecificConfig{ObjectType: 42, SampleRate: 48000, ChannelConfig: 2}},
 }
 
+var codecASC = methodCodec[AudioSpecificConfig]()
+
 func TestAudioSpecificConfigUnmarshal(t *testing.T) {
-	for _, ca := range casesASC {
-		t.Run(ca.name, func(t *testing.T) {
-			var dec AudioSpecificConfig
-			if err := dec.Unmarshal(ca.enc); err != nil {
-				t.Fatal(err)
-			}
-			if dec != ca.dec {
-				t.Fatalf("got %+v, want %+v", dec, ca.dec)
-			}
-		})
-	}
+	runUnmarshalCases(t, casesASC, codecASC.unmarshal)
 }
 
 func TestAudioSpecificConfigMarshal(t *testing.T) {
-	for _, ca := range casesASC {
-		t.Run(ca.name, func(t *testing.T) {
-			enc, err := ca.dec.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(enc, ca.enc) {
-				t.Fatalf("got % x, want % x", enc, ca.enc)
-			}
-		})
-	}
+	runMarshalCases(t, casesASC, codecASC.marshal)
 }
 
 func TestAudioSpecificConfigUnmarshalTolerant(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		enc  []byte
-		dec  AudioSpecificConfig
-	}{
+	runUnmarshalCases(t, []codecCase[AudioSpecificConfig]{
 		{"HE-AAC with explicit SBR signalling", hexBytes("2b 92 08 00"), AudioSpecificConfig{ObjectType: 5, SampleRate: 22050, ChannelConfig: 2}},
 		{"table rate sent explicitly", hexBytes("17 80 5d c0 10"), AudioSpecificConfig{ObjectType: 2, SampleRate: 48000, ChannelConfig: 2}},
 		{"GASpecificConfig cut", hexBytes("11 90")[:2], AudioSpecificConfig{ObjectType: 2, SampleRate: 48000, ChannelConfig: 2}},
 		{"frameLengthFlag set (960 samples)", hexBytes("11 94"), AudioSpecificConfig{ObjectType: 2, SampleRate: 48000, ChannelConfig: 2}},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			var dec AudioSpecificConfig
-			if err := dec.Unmarshal(ca.enc); err != nil {
-				t.Fatal(err)
-			}
-			if dec != ca.dec {
-				t.Fatalf("got %+v, want %+v", dec, ca.dec)
-			}
-		})
-	}
+	}, codecASC.unmarshal)
 }
 
 func TestAudioSpecificConfigUnmarshalError(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		enc  []byte
-		err  error
-	}{
+	runUnmarshalErrorCases(t, []errorCase[[]byte]{
 		{"empty", nil, ErrTruncated},
 		{"1 byte", hexBytes("12"), ErrTruncated},
 		{"explicit rate truncated", hexBytes("17 80 49"), ErrTruncated},
@@ -83,18 +43,7 @@ func TestAudioSpecificConfigUnmarshalError(t *testing.T) {
 		{"reserved frequency index 13", hexBytes("16 90"), ErrInvalidASC},
 		{"object type 0", hexBytes("01 90"), ErrInvalidASC},
 		{"explicit rate 0 Hz", hexBytes("17 80 00 00 10"), ErrInvalidASC},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			c := AudioSpecificConfig{SampleRate: 42}
-			err := c.Unmarshal(ca.enc)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-			if c.SampleRate != 42 {
-				t.Fatalf("config changed on error: %+v", c)
-			}
-		})
-	}
+	}, AudioSpecificConfig{SampleRate: 42})
 }
 
 func TestAudioSpecificConfigMarshalError(t *testing.T) {
@@ -155,24 +104,6 @@ func TestAudioSpecificConfigChannels(t *testing.T) {
 }
 
 func FuzzAudioSpecificConfigUnmarshal(f *testing.F) {
-	for _, ca := range casesASC {
-		f.Add(ca.enc)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var c AudioSpecificConfig
-		if err := c.Unmarshal(b); err != nil {
-			return
-		}
-		enc, err := c.Marshal()
-		if err != nil {
-			t.Fatalf("Marshal of %+v: %v", c, err)
-		}
-		var again AudioSpecificConfig
-		if err := again.Unmarshal(enc); err != nil {
-			t.Fatal(err)
-		}
-		if again != c {
-			t.Fatalf("round trip: got %+v, want %+v", again, c)
-		}
-	})
+	seedFuzz(f, casesASC)
+	fuzzRoundTrip(f, codecASC, nil)
 }

@@ -10,11 +10,7 @@ import (
 	"onair/internal/media"
 )
 
-var casesAudioTag = []struct {
-	name string
-	enc  []byte
-	dec  AudioTag
-}{
+var casesAudioTag = []codecCase[AudioTag]{
 	{
 		"sequence header, 48000 Hz stereo",
 		hexBytes("af 00 11 90"),
@@ -32,32 +28,14 @@ var casesAudioTag = []struct {
 	},
 }
 
+var codecAudioTag = methodCodec[AudioTag]()
+
 func TestAudioTagUnmarshal(t *testing.T) {
-	for _, ca := range casesAudioTag {
-		t.Run(ca.name, func(t *testing.T) {
-			var dec AudioTag
-			if err := dec.Unmarshal(ca.enc); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(dec, ca.dec) {
-				t.Fatalf("got %+v, want %+v", dec, ca.dec)
-			}
-		})
-	}
+	runUnmarshalCases(t, casesAudioTag, codecAudioTag.unmarshal)
 }
 
 func TestAudioTagMarshal(t *testing.T) {
-	for _, ca := range casesAudioTag {
-		t.Run(ca.name, func(t *testing.T) {
-			enc, err := ca.dec.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(enc, ca.enc) {
-				t.Fatalf("got % x, want % x", enc, ca.enc)
-			}
-		})
-	}
+	runMarshalCases(t, casesAudioTag, codecAudioTag.marshal)
 }
 
 func TestAudioTagUnmarshalIgnoresRateSizeType(t *testing.T) {
@@ -73,27 +51,12 @@ func TestAudioTagUnmarshalIgnoresRateSizeType(t *testing.T) {
 }
 
 func TestAudioTagUnmarshalError(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		enc  []byte
-		err  error
-	}{
+	runUnmarshalErrorCases(t, []errorCase[[]byte]{
 		{"empty", nil, ErrTruncated},
 		{"1 byte", hexBytes("af"), ErrTruncated},
 		{"MP3", hexBytes("2f 01 ff fb"), ErrUnsupportedCodec},
 		{"Opus as sound format 13", hexBytes("d0 01"), ErrUnsupportedCodec},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			tag := AudioTag{AACPacketType: 42}
-			err := tag.Unmarshal(ca.enc)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-			if tag.AACPacketType != 42 {
-				t.Fatalf("tag changed on error: %+v", tag)
-			}
-		})
-	}
+	}, AudioTag{AACPacketType: 42})
 }
 
 func TestAudioTagMarshalError(t *testing.T) {
@@ -136,21 +99,13 @@ func TestAudioPacketBody(t *testing.T) {
 }
 
 func TestAudioPacketBodyError(t *testing.T) {
-	for _, ca := range []struct {
-		name   string
-		packet media.Packet
-		err    error
-	}{
+	runErrorCases(t, []errorCase[media.Packet]{
 		{"H.264 packet", media.Packet{Codec: media.CodecH264, Data: hexBytes("00 00 01 65")}, ErrUnsupportedCodec},
 		{"empty", media.Packet{Codec: media.CodecAAC}, ErrEmptyPacket},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			_, _, err := AudioPacketBody(&ca.packet)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(p media.Packet) error {
+		_, _, err := AudioPacketBody(&p)
+		return err
+	})
 }
 
 func TestAudioSequenceHeader(t *testing.T) {
@@ -188,39 +143,21 @@ func TestAudioSequenceHeader(t *testing.T) {
 }
 
 func TestAudioSequenceHeaderError(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		cfg  media.CodecConfig
-		err  error
-	}{
+	runErrorCases(t, []errorCase[media.CodecConfig]{
 		{"H.264", media.CodecConfig{Codec: media.CodecH264, Extradata: hexBytes("11 90")}, ErrUnsupportedCodec},
 		{"reserved frequency index", media.CodecConfig{Codec: media.CodecAAC, Extradata: hexBytes("16 90")}, ErrInvalidASC},
 		{"truncated extradata", media.CodecConfig{Codec: media.CodecAAC, Extradata: hexBytes("11")}, ErrTruncated},
 		{"no extradata, 7 channels", media.CodecConfig{Codec: media.CodecAAC, SampleRate: 48000, Channels: 7}, ErrOutOfRange},
 		{"no extradata, no sample rate", media.CodecConfig{Codec: media.CodecAAC, Channels: 2}, ErrOutOfRange},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			_, err := AudioSequenceHeader(&ca.cfg)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(cfg media.CodecConfig) error {
+		_, err := AudioSequenceHeader(&cfg)
+		return err
+	})
 }
 
 func FuzzAudioTagUnmarshal(f *testing.F) {
-	for _, ca := range casesAudioTag {
-		f.Add(ca.enc)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var tag AudioTag
-		if err := tag.Unmarshal(b); err != nil {
-			return
-		}
-		enc, err := tag.Marshal()
-		if err != nil {
-			t.Fatalf("Marshal of %+v: %v", tag, err)
-		}
+	seedFuzz(f, casesAudioTag)
+	fuzzRoundTrip(f, codecAudioTag, func(t *testing.T, b []byte, _ AudioTag, enc []byte) {
 		// The rate, size and type bits are normalized; the rest is kept.
 		if enc[0] != 0xaf || !bytes.Equal(enc[1:], b[1:]) {
 			t.Fatalf("round trip: got % x from % x", enc, b)

@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 )
 
-var casesAVCConfig = []struct {
-	name   string
-	annexB []byte // extradata for NewAVCDecoderConfigurationRecord; nil when it cannot make enc
-	enc    []byte
-	dec    AVCDecoderConfigurationRecord
-}{
+// casesAVCConfigX264 are the records FFmpeg wrote for x264 streams:
+// NewAVCDecoderConfigurationRecord makes each from the Annex-B extradata of
+// its parameter sets.
+var casesAVCConfigX264 = []codecCase[AVCDecoderConfigurationRecord]{
 	{
 		"x264 High 1280x720",
-		JoinAnnexB([][]byte{x264HighSPS, x264HighPPS}),
 		x264HighRecord,
 		AVCDecoderConfigurationRecord{
 			ProfileIndication: 100, ProfileCompatibility: 0, LevelIndication: 31, LengthSizeMinusOne: 3,
@@ -26,7 +24,6 @@ var casesAVCConfig = []struct {
 	},
 	{
 		"x264 High 4:4:4 10-bit",
-		JoinAnnexB([][]byte{x264High444SPS, x264High444PPS}),
 		x264High444Record,
 		AVCDecoderConfigurationRecord{
 			ProfileIndication: 244, ProfileCompatibility: 0, LevelIndication: 13, LengthSizeMinusOne: 3,
@@ -37,7 +34,6 @@ var casesAVCConfig = []struct {
 	},
 	{
 		"x264 High 4:2:2 10-bit",
-		JoinAnnexB([][]byte{x264High422SPS, x264High422PPS}),
 		x264High422Record,
 		AVCDecoderConfigurationRecord{
 			ProfileIndication: 122, ProfileCompatibility: 0, LevelIndication: 13, LengthSizeMinusOne: 3,
@@ -48,7 +44,6 @@ var casesAVCConfig = []struct {
 	},
 	{
 		"x264 Constrained Baseline",
-		JoinAnnexB([][]byte{x264BaselineSPS, x264BaselinePPS}),
 		x264BaselineRecord,
 		AVCDecoderConfigurationRecord{
 			ProfileIndication: 66, ProfileCompatibility: 0xc0, LevelIndication: 13, LengthSizeMinusOne: 3,
@@ -56,9 +51,13 @@ var casesAVCConfig = []struct {
 			PPS: [][]byte{x264BaselinePPS},
 		},
 	},
+}
+
+// casesAVCConfig are casesAVCConfigX264 and records that
+// NewAVCDecoderConfigurationRecord does not make.
+var casesAVCConfig = append(slices.Clip(casesAVCConfigX264), []codecCase[AVCDecoderConfigurationRecord]{
 	{
 		"High without the High-profile fields",
-		nil,
 		x264HighRecord[:len(x264HighRecord)-4],
 		AVCDecoderConfigurationRecord{
 			ProfileIndication: 100, ProfileCompatibility: 0, LevelIndication: 31, LengthSizeMinusOne: 3,
@@ -68,7 +67,6 @@ var casesAVCConfig = []struct {
 	},
 	{
 		"two SPS and PPS, 2-byte lengths",
-		nil,
 		hexBytes("01 42 c0 1e fd e2 00 04 67 42 c0 1e 00 03 67 42 c0 02 00 02 68 ce 00 02 68 cf"),
 		AVCDecoderConfigurationRecord{
 			ProfileIndication: 66, ProfileCompatibility: 0xc0, LevelIndication: 30, LengthSizeMinusOne: 1,
@@ -78,7 +76,6 @@ var casesAVCConfig = []struct {
 	},
 	{
 		"High with SPS extensions",
-		nil,
 		hexBytes("01 64 00 28 ff e1 00 04 67 64 00 28 01 00 02 68 ee fd f8 f8 02 00 02 6d 01 00 01 6d"),
 		AVCDecoderConfigurationRecord{
 			ProfileIndication: 100, LevelIndication: 40, LengthSizeMinusOne: 3,
@@ -90,51 +87,31 @@ var casesAVCConfig = []struct {
 			},
 		},
 	},
-}
+}...)
+
+var codecAVCConfig = methodCodec[AVCDecoderConfigurationRecord]()
 
 func TestAVCDecoderConfigurationRecordUnmarshal(t *testing.T) {
-	for _, ca := range casesAVCConfig {
-		t.Run(ca.name, func(t *testing.T) {
-			var dec AVCDecoderConfigurationRecord
-			if err := dec.Unmarshal(ca.enc); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(dec, ca.dec) {
-				t.Fatalf("got %+v, want %+v", dec, ca.dec)
-			}
-		})
-	}
+	runUnmarshalCases(t, casesAVCConfig, codecAVCConfig.unmarshal)
 }
 
 func TestAVCDecoderConfigurationRecordMarshal(t *testing.T) {
-	for _, ca := range casesAVCConfig {
-		t.Run(ca.name, func(t *testing.T) {
-			enc, err := ca.dec.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(enc, ca.enc) {
-				t.Fatalf("got % x, want % x", enc, ca.enc)
-			}
-		})
-	}
+	runMarshalCases(t, casesAVCConfig, codecAVCConfig.marshal)
 }
 
 func TestNewAVCDecoderConfigurationRecord(t *testing.T) {
-	for _, ca := range casesAVCConfig {
-		if ca.annexB == nil {
-			continue
-		}
+	for _, ca := range casesAVCConfigX264 {
 		t.Run(ca.name, func(t *testing.T) {
-			r, err := NewAVCDecoderConfigurationRecord(ca.annexB)
+			annexB := JoinAnnexB(append(append([][]byte{}, ca.dec.SPS...), ca.dec.PPS...))
+			r, err := NewAVCDecoderConfigurationRecord(annexB)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(*r, ca.dec) {
 				t.Fatalf("got %+v, want %+v", *r, ca.dec)
 			}
-			if got := r.AnnexB(); !bytes.Equal(got, ca.annexB) {
-				t.Fatalf("AnnexB: got % x, want % x", got, ca.annexB)
+			if got := r.AnnexB(); !bytes.Equal(got, annexB) {
+				t.Fatalf("AnnexB: got % x, want % x", got, annexB)
 			}
 		})
 	}
@@ -163,32 +140,20 @@ func TestNewAVCDecoderConfigurationRecordShortHighSPS(t *testing.T) {
 }
 
 func TestNewAVCDecoderConfigurationRecordError(t *testing.T) {
-	for _, ca := range []struct {
-		name      string
-		extradata []byte
-		err       error
-	}{
+	runErrorCases(t, []errorCase[[]byte]{
 		{"empty", nil, ErrNoNALUs},
 		{"not Annex-B", x264HighRecord, ErrNoStartCode},
 		{"no SPS", JoinAnnexB([][]byte{x264HighPPS}), ErrMissingSPS},
 		{"no PPS", JoinAnnexB([][]byte{x264HighSPS, x264SEI}), ErrMissingPPS},
 		{"SPS of 3 bytes", JoinAnnexB([][]byte{hexBytes("67 64 00"), x264HighPPS}), ErrTruncated},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			_, err := NewAVCDecoderConfigurationRecord(ca.extradata)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(extradata []byte) error {
+		_, err := NewAVCDecoderConfigurationRecord(extradata)
+		return err
+	})
 }
 
 func TestAVCDecoderConfigurationRecordUnmarshalError(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		enc  []byte
-		err  error
-	}{
+	runUnmarshalErrorCases(t, []errorCase[[]byte]{
 		{"version 0", hexBytes("00 64 00 1f ff e1 00 01 67 01 00 01 68"), ErrConfigurationVersion},
 		{"length size 3", hexBytes("01 64 00 1f fe e1 00 01 67 01 00 01 68"), ErrLengthSize},
 		{"no SPS", hexBytes("01 64 00 1f ff e0 01 00 01 68"), ErrMissingSPS},
@@ -197,18 +162,7 @@ func TestAVCDecoderConfigurationRecordUnmarshalError(t *testing.T) {
 		{"empty PPS", hexBytes("01 64 00 1f ff e1 00 01 67 01 00 00"), ErrEmptyNALU},
 		{"SPS count beyond data", hexBytes("01 64 00 1f ff ff 00 01 67"), ErrTruncated},
 		{"SPS extension truncated", hexBytes("01 64 00 1f ff e1 00 01 67 01 00 01 68 fd f8 f8 01 00 05 6d"), ErrTruncated},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			r := AVCDecoderConfigurationRecord{LevelIndication: 42}
-			err := r.Unmarshal(ca.enc)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-			if r.LevelIndication != 42 {
-				t.Fatalf("record changed on error: %+v", r)
-			}
-		})
-	}
+	}, AVCDecoderConfigurationRecord{LevelIndication: 42})
 }
 
 func TestAVCDecoderConfigurationRecordUnmarshalTruncated(t *testing.T) {
@@ -234,11 +188,7 @@ func TestAVCDecoderConfigurationRecordMarshalError(t *testing.T) {
 			SPS: [][]byte{x264HighSPS}, PPS: [][]byte{x264HighPPS},
 		}
 	}
-	for _, ca := range []struct {
-		name   string
-		change func(*AVCDecoderConfigurationRecord)
-		err    error
-	}{
+	runErrorCases(t, []errorCase[func(*AVCDecoderConfigurationRecord)]{
 		{"no SPS", func(r *AVCDecoderConfigurationRecord) { r.SPS = nil }, ErrMissingSPS},
 		{"no PPS", func(r *AVCDecoderConfigurationRecord) { r.PPS = nil }, ErrMissingPPS},
 		{"32 SPS", func(r *AVCDecoderConfigurationRecord) { r.SPS = make([][]byte, 32) }, ErrOutOfRange},
@@ -252,37 +202,15 @@ func TestAVCDecoderConfigurationRecordMarshalError(t *testing.T) {
 		{"bit depth 16", func(r *AVCDecoderConfigurationRecord) {
 			r.HighProfile = &AVCHighProfileFields{ChromaFormat: 1, BitDepthLumaMinus8: 8}
 		}, ErrOutOfRange},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			r := valid()
-			ca.change(&r)
-			_, err := r.Marshal()
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(change func(*AVCDecoderConfigurationRecord)) error {
+		r := valid()
+		change(&r)
+		_, err := r.Marshal()
+		return err
+	})
 }
 
 func FuzzAVCDecoderConfigurationRecordUnmarshal(f *testing.F) {
-	for _, ca := range casesAVCConfig {
-		f.Add(ca.enc)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var r AVCDecoderConfigurationRecord
-		if err := r.Unmarshal(b); err != nil {
-			return
-		}
-		enc, err := r.Marshal()
-		if err != nil {
-			t.Fatalf("Marshal of %+v: %v", r, err)
-		}
-		var again AVCDecoderConfigurationRecord
-		if err := again.Unmarshal(enc); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(again, r) {
-			t.Fatalf("round trip: got %+v, want %+v", again, r)
-		}
-	})
+	seedFuzz(f, casesAVCConfig)
+	fuzzRoundTrip(f, codecAVCConfig, nil)
 }

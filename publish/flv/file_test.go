@@ -3,6 +3,7 @@ package flv
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"testing"
@@ -31,11 +32,8 @@ func TestWriteHeader(t *testing.T) {
 	}
 }
 
-var casesTag = []struct {
-	name string
-	enc  []byte // tag and PreviousTagSize
-	dec  Tag
-}{
+// casesTag are tags and their PreviousTagSize.
+var casesTag = []codecCase[Tag]{
 	{
 		"script data at 0 ms",
 		hexBytes("12 00 00 03 00 00 00 00 00 00 00 05 06 05 00 00 00 0e"),
@@ -68,36 +66,33 @@ var casesTag = []struct {
 	},
 }
 
+// codecTag writes a tag and its PreviousTagSize, and reads them back: no more
+// may follow.
+var codecTag = testCodec[Tag]{
+	unmarshal: func(b []byte) (Tag, error) {
+		tr := NewTagReader(bytes.NewReader(b))
+		tag, err := tr.ReadTag()
+		if err != nil {
+			return Tag{}, err
+		}
+		if _, err := tr.ReadTag(); err != io.EOF {
+			return Tag{}, fmt.Errorf("after the last tag: got %v, want io.EOF", err)
+		}
+		return tag, nil
+	},
+	marshal: func(tag Tag) ([]byte, error) {
+		var buf bytes.Buffer
+		err := WriteTag(&buf, tag.Type, tag.Timestamp, tag.Data)
+		return buf.Bytes(), err
+	},
+}
+
 func TestWriteTag(t *testing.T) {
-	for _, ca := range casesTag {
-		t.Run(ca.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := WriteTag(&buf, ca.dec.Type, ca.dec.Timestamp, ca.dec.Data); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(buf.Bytes(), ca.enc) {
-				t.Fatalf("got % x, want % x", buf.Bytes(), ca.enc)
-			}
-		})
-	}
+	runMarshalCases(t, casesTag, codecTag.marshal)
 }
 
 func TestTagReaderReadTag(t *testing.T) {
-	for _, ca := range casesTag {
-		t.Run(ca.name, func(t *testing.T) {
-			tr := NewTagReader(bytes.NewReader(ca.enc))
-			tag, err := tr.ReadTag()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(tag, ca.dec) {
-				t.Fatalf("got %+v, want %+v", tag, ca.dec)
-			}
-			if _, err := tr.ReadTag(); err != io.EOF {
-				t.Fatalf("after the last tag: got %v, want io.EOF", err)
-			}
-		})
-	}
+	runUnmarshalCases(t, casesTag, codecTag.unmarshal)
 }
 
 // testStream is an FLV stream with a header and every tag of casesTag; ends
@@ -197,11 +192,7 @@ func TestTagReaderLargeTag(t *testing.T) {
 }
 
 func TestTagReaderError(t *testing.T) {
-	for _, ca := range []struct {
-		name   string
-		stream []byte
-		err    error
-	}{
+	runErrorCases(t, []errorCase[[]byte]{
 		{"not FLV", hexBytes("46 4c 58 01 05 00 00 00 09 00 00 00 00"), ErrNotFLV},
 		{"DataOffset below 9", hexBytes("46 4c 56 01 05 00 00 00 05 00 00 00 00"), ErrNotFLV},
 		{"DataOffset huge", hexBytes("46 4c 56 01 05 ff ff ff ff 00 00 00 00"), ErrNotFLV},
@@ -209,18 +200,14 @@ func TestTagReaderError(t *testing.T) {
 			hexBytes("09 00 00 01 00 00 00 00 00 00 00 aa 00 00 00 0b")...), ErrPreviousTagSize},
 		{"body announced beyond data", append(hexBytes("46 4c 56 01 05 00 00 00 09 00 00 00 00"),
 			hexBytes("09 ff ff ff 00 00 00 00 00 00 00 aa")...), io.ErrUnexpectedEOF},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			tr := NewTagReader(bytes.NewReader(ca.stream))
-			_, err := tr.ReadHeader()
-			for err == nil {
-				_, err = tr.ReadTag()
-			}
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(stream []byte) error {
+		tr := NewTagReader(bytes.NewReader(stream))
+		_, err := tr.ReadHeader()
+		for err == nil {
+			_, err = tr.ReadTag()
+		}
+		return err
+	})
 }
 
 func TestTagReaderDataOffset(t *testing.T) {

@@ -2,7 +2,6 @@ package flv
 
 import (
 	"bytes"
-	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -10,11 +9,7 @@ import (
 	"onair/internal/media"
 )
 
-var casesVideoTag = []struct {
-	name string
-	enc  []byte
-	dec  VideoTag
-}{
+var casesVideoTag = []codecCase[VideoTag]{
 	{
 		"sequence header",
 		append(hexBytes("17 00 00 00 00"), x264HighRecord...),
@@ -57,77 +52,36 @@ var casesVideoTag = []struct {
 	},
 }
 
+var codecVideoTag = methodCodec[VideoTag]()
+
 func TestVideoTagUnmarshal(t *testing.T) {
-	for _, ca := range casesVideoTag {
-		t.Run(ca.name, func(t *testing.T) {
-			var dec VideoTag
-			if err := dec.Unmarshal(ca.enc); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(dec, ca.dec) {
-				t.Fatalf("got %+v, want %+v", dec, ca.dec)
-			}
-		})
-	}
+	runUnmarshalCases(t, casesVideoTag, codecVideoTag.unmarshal)
 }
 
 func TestVideoTagMarshal(t *testing.T) {
-	for _, ca := range casesVideoTag {
-		t.Run(ca.name, func(t *testing.T) {
-			enc, err := ca.dec.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(enc, ca.enc) {
-				t.Fatalf("got % x, want % x", enc, ca.enc)
-			}
-		})
-	}
+	runMarshalCases(t, casesVideoTag, codecVideoTag.marshal)
 }
 
 func TestVideoTagUnmarshalError(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		enc  []byte
-		err  error
-	}{
+	runUnmarshalErrorCases(t, []errorCase[[]byte]{
 		{"empty", nil, ErrTruncated},
 		{"1 byte", hexBytes("17"), ErrTruncated},
 		{"4 bytes", hexBytes("17 01 00 00"), ErrTruncated},
 		{"Sorenson H.263", hexBytes("22 00 00 00 00"), ErrUnsupportedCodec},
 		{"HEVC as codec 12", hexBytes("1c 00 00 00 00"), ErrUnsupportedCodec},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			tag := VideoTag{CompositionTime: 42}
-			err := tag.Unmarshal(ca.enc)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-			if tag.CompositionTime != 42 {
-				t.Fatalf("tag changed on error: %+v", tag)
-			}
-		})
-	}
+	}, VideoTag{CompositionTime: 42})
 }
 
 func TestVideoTagMarshalError(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		tag  VideoTag
-		err  error
-	}{
+	runErrorCases(t, []errorCase[VideoTag]{
 		{"composition time above 24 bits", VideoTag{FrameType: FrameTypeInter, CodecID: CodecIDAVC, CompositionTime: MaxCompositionTime + 1}, ErrOutOfRange},
 		{"composition time below 24 bits", VideoTag{FrameType: FrameTypeInter, CodecID: CodecIDAVC, CompositionTime: MinCompositionTime - 1}, ErrOutOfRange},
 		{"frame type 16", VideoTag{FrameType: 16, CodecID: CodecIDAVC}, ErrOutOfRange},
 		{"codec ID 0", VideoTag{FrameType: FrameTypeKey}, ErrUnsupportedCodec},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			_, err := ca.tag.Marshal()
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(tag VideoTag) error {
+		_, err := tag.Marshal()
+		return err
+	})
 }
 
 // frameDuration30 is one frame at 30 fps on the stream clock.
@@ -209,24 +163,16 @@ func TestVideoPacketBody(t *testing.T) {
 }
 
 func TestVideoPacketBodyError(t *testing.T) {
-	for _, ca := range []struct {
-		name   string
-		packet media.Packet
-		err    error
-	}{
+	runErrorCases(t, []errorCase[media.Packet]{
 		{"AAC packet", media.Packet{Codec: media.CodecAAC, Data: hexBytes("21 10")}, ErrUnsupportedCodec},
 		{"empty", media.Packet{Codec: media.CodecH264}, ErrNoNALUs},
 		{"AVCC instead of Annex-B", media.Packet{Codec: media.CodecH264, Data: hexBytes("00 00 00 02 41 9a")}, ErrNoStartCode},
 		{"only parameter sets", media.Packet{Codec: media.CodecH264, Data: JoinAnnexB([][]byte{aud, x264HighSPS, x264HighPPS})}, ErrNoNALUs},
 		{"composition time beyond 24 bits", media.Packet{Codec: media.CodecH264, PTS: 3 * time.Hour, Data: hexBytes("00 00 01 41 9a")}, ErrOutOfRange},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			_, _, err := VideoPacketBody(&ca.packet)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(p media.Packet) error {
+		_, _, err := VideoPacketBody(&p)
+		return err
+	})
 }
 
 func TestVideoSequenceHeader(t *testing.T) {
@@ -252,23 +198,15 @@ func TestVideoSequenceHeader(t *testing.T) {
 }
 
 func TestVideoSequenceHeaderError(t *testing.T) {
-	for _, ca := range []struct {
-		name string
-		cfg  media.CodecConfig
-		err  error
-	}{
+	runErrorCases(t, []errorCase[media.CodecConfig]{
 		{"AAC", media.CodecConfig{Codec: media.CodecAAC, Extradata: hexBytes("11 90")}, ErrUnsupportedCodec},
 		{"no extradata", media.CodecConfig{Codec: media.CodecH264}, ErrNoNALUs},
 		{"no PPS", media.CodecConfig{Codec: media.CodecH264, Extradata: JoinAnnexB([][]byte{x264HighSPS})}, ErrMissingPPS},
 		{"truncated record", media.CodecConfig{Codec: media.CodecH264, Extradata: x264HighRecord[:10]}, ErrTruncated},
-	} {
-		t.Run(ca.name, func(t *testing.T) {
-			_, err := VideoSequenceHeader(&ca.cfg)
-			if !errors.Is(err, ca.err) {
-				t.Fatalf("got %v, want %v", err, ca.err)
-			}
-		})
-	}
+	}, func(cfg media.CodecConfig) error {
+		_, err := VideoSequenceHeader(&cfg)
+		return err
+	})
 }
 
 func TestVideoEndOfSequence(t *testing.T) {
@@ -283,18 +221,8 @@ func TestVideoEndOfSequence(t *testing.T) {
 }
 
 func FuzzVideoTagUnmarshal(f *testing.F) {
-	for _, ca := range casesVideoTag {
-		f.Add(ca.enc)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var tag VideoTag
-		if err := tag.Unmarshal(b); err != nil {
-			return
-		}
-		enc, err := tag.Marshal()
-		if err != nil {
-			t.Fatalf("Marshal of %+v: %v", tag, err)
-		}
+	seedFuzz(f, casesVideoTag)
+	fuzzRoundTrip(f, codecVideoTag, func(t *testing.T, b []byte, _ VideoTag, enc []byte) {
 		if !bytes.Equal(enc, b) {
 			t.Fatalf("round trip: got % x, want % x", enc, b)
 		}
