@@ -10,6 +10,7 @@ import (
 	"github.com/asticode/go-astiav"
 
 	"onair/internal/media"
+	"onair/internal/swr"
 )
 
 // This file is the File's goroutine: it demuxes, decodes and paces.
@@ -180,7 +181,7 @@ type filePlay struct {
 
 	// Audio ready to be released, in timeline order.
 	aready  []fileAFrame
-	rs      *fileResampler
+	rs      *swr.FrameConverter
 	aAnchor time.Duration // timeline time of sample aCount = 0
 	aCount  int64
 	aValid  bool
@@ -218,7 +219,7 @@ func (p *filePlay) free() {
 		p.swsDst = nil
 	}
 	if p.rs != nil {
-		p.rs.free()
+		p.rs.Close()
 		p.rs = nil
 	}
 }
@@ -236,7 +237,7 @@ func (f *File) run(ctx context.Context) {
 	p := &f.play
 	p.pkt = astiav.AllocPacket()
 	p.frame = astiav.AllocFrame()
-	p.rs = newFileResampler(f.cfg.SampleRate, f.cfg.Channels)
+	p.rs = swr.NewFrameConverter(f.cfg.SampleRate, f.cfg.Channels)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	f.log.Debug("started")
@@ -549,7 +550,7 @@ func (f *File) toYUV420(fr *astiav.Frame) (*astiav.Frame, error) {
 // from the samples before it unless the file's audio has a gap.
 func (f *File) takeAudio(t *fileTrack, fr *astiav.Frame) {
 	p := &f.play
-	samples, err := p.rs.convert(fr)
+	samples, err := p.rs.Convert(fr)
 	if err != nil {
 		f.decodeError(t, err)
 		return

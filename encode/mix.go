@@ -1,47 +1,5 @@
 package encode
 
-/*
-#cgo pkg-config: libswresample libavutil
-#include <libavutil/channel_layout.h>
-#include <libavutil/samplefmt.h>
-#include <libswresample/swresample.h>
-
-// onair_mix_swr_open makes a resampler from interleaved float at in_rate
-// with in_ch channels to interleaved float at out_rate with out_ch
-// channels, both in FFmpeg's default layout for their count.
-static SwrContext *onair_mix_swr_open(int in_rate, int in_ch, int out_rate, int out_ch, int *err) {
-	SwrContext *s = NULL;
-	// Zeroed: av_channel_layout_default does not initialise every field.
-	AVChannelLayout in_layout = {0}, out_layout = {0};
-	av_channel_layout_default(&in_layout, in_ch);
-	av_channel_layout_default(&out_layout, out_ch);
-	*err = swr_alloc_set_opts2(&s, &out_layout, AV_SAMPLE_FMT_FLT, out_rate,
-		&in_layout, AV_SAMPLE_FMT_FLT, in_rate, 0, NULL);
-	av_channel_layout_uninit(&in_layout);
-	av_channel_layout_uninit(&out_layout);
-	if (*err < 0) {
-		return NULL;
-	}
-	*err = swr_init(s);
-	if (*err < 0) {
-		swr_free(&s);
-		return NULL;
-	}
-	return s;
-}
-
-static int onair_mix_swr_out_samples(SwrContext *s, int in) { return swr_get_out_samples(s, in); }
-
-static int onair_mix_swr_convert(SwrContext *s, float *out, int out_count, const float *in, int in_count) {
-	uint8_t *o = (uint8_t *)out;
-	const uint8_t *i = (const uint8_t *)in;
-	return swr_convert(s, &o, out_count, &i, in_count);
-}
-
-static void onair_mix_swr_free(SwrContext *s) { swr_free(&s); }
-*/
-import "C"
-
 import (
 	"context"
 	"errors"
@@ -53,9 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/asticode/go-astiav"
-
 	"onair/internal/media"
+	"onair/internal/swr"
 )
 
 // Limits and constants of the Mixer.
@@ -726,10 +683,10 @@ func (in *MixerInput) mixInto(pos int64, n int, scratch, sum []float32) {
 
 // mixConverter converts an input's frames to the mix's rate and channel
 // count: mono and stereo are mapped in Go; more channels, and any other
-// rate, go through libswresample.
+// rate, go through libswresample (package swr).
 type mixConverter struct {
 	inRate, inCh int
-	swr          *C.SwrContext
+	swr          *swr.Resampler
 	swrCh        int // channels fed to swr
 	mapped       []float32
 	out          []float32
@@ -749,13 +706,13 @@ func (c *mixConverter) convert(f *media.AudioFrame, rate, ch int) ([]float32, er
 			c.swrCh = f.Channels
 		}
 		if needSwr {
-			var cerr C.int
-			c.swr = C.onair_mix_swr_open(C.int(f.SampleRate), C.int(c.swrCh), C.int(rate), C.int(ch), &cerr)
-			if c.swr == nil {
+			s, err := swr.NewFloat(f.SampleRate, c.swrCh, rate, ch)
+			if err != nil {
 				c.inRate, c.inCh = 0, 0
 				return nil, fmt.Errorf("resampler from %d Hz, %d channels to %d Hz, %d channels: %w",
-					f.SampleRate, f.Channels, rate, ch, astiav.Error(cerr))
+					f.SampleRate, f.Channels, rate, ch, err)
 			}
+			c.swr = s
 		}
 	}
 	// Channels first, in Go, for mono and stereo inputs.
@@ -778,26 +735,20 @@ func (c *mixConverter) convert(f *media.AudioFrame, rate, ch int) ([]float32, er
 	if c.swr == nil {
 		return mapped, nil
 	}
-	nOut := int(C.onair_mix_swr_out_samples(c.swr, C.int(nIn)))
-	if nOut <= 0 {
+	out, err := c.swr.ConvertFloat(mapped, c.out[:0])
+	if err != nil {
+		return nil, fmt.Errorf("resampling: %w", err)
+	}
+	c.out = out
+	if len(out) == 0 {
 		return nil, nil
 	}
-	if cap(c.out) < nOut*ch {
-		c.out = make([]float32, nOut*ch)
-	}
-	c.out = c.out[:nOut*ch]
-	got := int(C.onair_mix_swr_convert(c.swr, (*C.float)(&c.out[0]), C.int(nOut), (*C.float)(&mapped[0]), C.int(nIn)))
-	if got < 0 {
-		return nil, fmt.Errorf("resampling: %w", astiav.Error(C.int(got)))
-	}
-	return c.out[:got*ch], nil
+	return out, nil
 }
 
 func (c *mixConverter) free() {
-	if c.swr != nil {
-		C.onair_mix_swr_free(c.swr)
-		c.swr = nil
-	}
+	c.swr.Close()
+	c.swr = nil
 	c.inRate, c.inCh = 0, 0
 }
 
