@@ -41,6 +41,9 @@ type BroadcastConfig struct {
 	// clock top-right.
 	OverlayText  string
 	OverlayClock bool
+	// HideCursor leaves the mouse pointer out of a screen capture (drawn
+	// by default).
+	HideCursor bool
 	// Fit is how a source of another aspect ratio fills the output:
 	// letterbox (default), crop or stretch.
 	Fit          string
@@ -290,7 +293,7 @@ func (b *Broadcast) openVideo(spec, audio sourceSpec, files map[string]*capture.
 		if err != nil {
 			return nil, err
 		}
-		sc.FPS, sc.Clock, sc.Logger = cfg.FPS, b.clock, cfg.Logger
+		sc.FPS, sc.Clock, sc.Logger, sc.HideCursor = cfg.FPS, b.clock, cfg.Logger, cfg.HideCursor
 		s, err := capture.NewScreen(sc)
 		if err != nil {
 			return nil, err

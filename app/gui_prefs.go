@@ -16,7 +16,8 @@ const (
 	prefFile      = "studio.file"  // the media file's path
 	prefTitle     = "studio.overlay.text"
 	prefClock     = "studio.overlay.clock"
-	prefSize      = "studio.size" // a sizePresets label
+	prefCursor    = "studio.screen.cursor" // draw the mouse pointer in a screen capture
+	prefSize      = "studio.size"          // a sizePresets label
 	prefCustom    = "studio.size.custom"
 	prefFPS       = "studio.fps"
 	prefVBitrate  = "studio.vbitrate"

@@ -31,7 +31,7 @@ type studioView struct {
 
 	videoSel, audioSel, sizeSel, presetSel *widget.Select
 	filePath, title                        *widget.Entry
-	clockChk                               *widget.Check
+	clockChk, cursorChk                    *widget.Check
 	refreshBtn                             *widget.Button
 	vu                                     *widget.ProgressBar
 	vuLbl                                  *widget.Label
@@ -109,6 +109,8 @@ func newStudioView(g *gui) *studioView {
 	s.title.OnChanged = save(prefTitle)
 	s.clockChk = widget.NewCheck("Clock", func(v bool) { g.setBool(prefClock, v) })
 	s.clockChk.SetChecked(p.Bool(prefClock))
+	s.cursorChk = widget.NewCheck("Pointer", func(v bool) { g.setBool(prefCursor, v) })
+	s.cursorChk.SetChecked(p.BoolWithFallback(prefCursor, true))
 	s.vu = widget.NewProgressBar()
 	s.vu.TextFormatter = func() string { return "" }
 	s.vuLbl = widget.NewLabel("audio —")
@@ -178,7 +180,7 @@ func newStudioView(g *gui) *studioView {
 
 	form := func(items ...*widget.FormItem) *widget.Form { return widget.NewForm(items...) }
 	source := widget.NewCard("Source", "", form(
-		widget.NewFormItem("Video", container.NewBorder(nil, nil, nil, s.refreshBtn, s.videoSel)),
+		widget.NewFormItem("Video", container.NewBorder(nil, nil, nil, container.NewHBox(s.cursorChk, s.refreshBtn), s.videoSel)),
 		widget.NewFormItem("Media file", s.filePath),
 		widget.NewFormItem("Audio", s.audioSel),
 		widget.NewFormItem("Level", container.NewBorder(nil, nil, nil, s.vuLbl, s.vu)),
@@ -243,6 +245,12 @@ func (s *studioView) sourceChanged() {
 		s.filePath.Enable()
 	} else if s.phase == phaseIdle {
 		s.filePath.Disable()
+	}
+	// The pointer is drawn in screen captures only.
+	if strings.HasPrefix(specOf(s.videoChoices, s.videoSel.Selected), "screen") {
+		s.cursorChk.Enable()
+	} else if s.phase == phaseIdle {
+		s.cursorChk.Disable()
 	}
 	if s.previewSrc != nil && s.videoSpec() != "testsrc" {
 		s.stopPreview()
@@ -378,6 +386,7 @@ func (s *studioView) config() (BroadcastConfig, error) {
 	return BroadcastConfig{
 		Video: s.videoSpec(), Audio: s.audioSpec(),
 		OverlayText: strings.TrimSpace(s.title.Text), OverlayClock: s.clockChk.Checked,
+		HideCursor: !s.cursorChk.Checked,
 		Preview: func(f *media.VideoFrame) {
 			if s.previewOn.Load() {
 				s.preview.Present(f)
@@ -416,7 +425,7 @@ func (s *studioView) toggleLive() {
 
 func (s *studioView) setForm(enabled bool) {
 	for _, w := range []fyne.Disableable{s.videoSel, s.audioSel, s.sizeSel, s.fps, s.vbitrate, s.abitrate,
-		s.presetSel, s.keyint, s.server, s.key, s.insecure, s.filePath, s.refreshBtn, s.title, s.clockChk} {
+		s.presetSel, s.keyint, s.server, s.key, s.insecure, s.filePath, s.refreshBtn, s.title, s.clockChk, s.cursorChk} {
 		if enabled {
 			w.Enable()
 		} else {

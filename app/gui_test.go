@@ -419,6 +419,9 @@ func TestGUISources(t *testing.T) {
 		test.Type(g.studio.filePath, "/nonexistent/clip.mp4")
 		test.Tap(g.studio.liveBtn)
 	})
+	if uiValue(g, func() bool { return !g.studio.cursorChk.Disabled() }) {
+		t.Error("the mouse-pointer check is enabled for a media file (it applies to screens)")
+	}
 	waitFor(t, 10*time.Second, "no error for a missing file", func() bool {
 		return strings.HasPrefix(uiValue(g, func() string { return g.studio.status.Text }), "Could not go live")
 	})

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"fmt"
 	"image"
 	"image/draw"
 	"image/png"
@@ -15,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"onair/internal/peer"
 )
 
 // TestGUIWindowUnderXvfb runs the real program in a real window on its own
@@ -27,9 +27,9 @@ import (
 // With ONAIR_SCREENSHOT=path, the second screenshot (cropped to the
 // window) is written there: that is how docs/screenshot.png is made.
 func TestGUIWindowUnderXvfb(t *testing.T) {
-	for _, tool := range []string{"Xvfb", "import"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: install the Debian packages xvfb and imagemagick (`make deps-test` does)", tool)
+	for _, p := range [][2]string{{"Xvfb", "xvfb"}, {"import", "imagemagick"}} {
+		if _, err := peer.Require(p[0], p[1]); err != nil {
+			t.Fatal(err)
 		}
 	}
 	bin := buildBinary(t)
@@ -134,56 +134,17 @@ func withoutFynePrefsRace(out string) string {
 	return strings.Join(keep, "\n")
 }
 
-// startXvfb starts Xvfb on a free display number and stops it at the end.
+// startXvfb starts Xvfb (peer.StartXvfb) with one 1280x800x24 screen,
+// the size windowRect clips to, and stops it at the end of the test; it
+// returns the display name.
 func startXvfb(t *testing.T) string {
 	t.Helper()
-	for n := 90; n < 190; n++ {
-		sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
-		if _, err := os.Stat(sock); err == nil {
-			continue
-		}
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
-			continue
-		}
-		d := fmt.Sprintf(":%d", n)
-		// -noreset: a client that set the root background (ImageMagick
-		// display -window root) may leave, and the picture stays.
-		x := exec.Command("Xvfb", d, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
-		var out bytes.Buffer
-		x.Stdout, x.Stderr = &out, &out
-		if err := x.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { _ = x.Wait(); close(done) }()
-		ready := false
-		for i := 0; i < 100 && !ready; i++ {
-			select {
-			case <-done:
-				i = 100 // lost a race for this display: try the next
-			case <-time.After(50 * time.Millisecond):
-				_, err := os.Stat(sock)
-				ready = err == nil
-			}
-		}
-		if !ready {
-			_ = x.Process.Kill()
-			<-done
-			continue
-		}
-		t.Cleanup(func() {
-			_ = x.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				_ = x.Process.Kill()
-				<-done
-			}
-		})
-		return d
+	x, err := peer.StartXvfb("1280x800x24")
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free X display number from :90 to :189")
-	return ""
+	t.Cleanup(x.Stop)
+	return x.Display
 }
 
 func freeAddr(t *testing.T) string {

@@ -28,6 +28,7 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		pip      = fs.String("pip", "", "picture-in-picture: a second video source in a corner, e.g. camera")
 		title    = fs.String("overlay-text", "", "a title drawn top-left")
 		clock    = fs.Bool("overlay-clock", false, "draw the wall clock top-right")
+		noCursor = fs.Bool("hide-cursor", false, "screen capture: leave the mouse pointer out")
 		fit      = fs.String("fit", "letterbox", "a source of another shape: letterbox, crop or stretch")
 		size     = fs.String("size", "1280x720", "output size: WxH or sd, hd, fhd, uhd")
 		fpsS     = fs.String("fps", "30", "frame rate (e.g. 30, 29.97, 30000/1001)")
@@ -78,7 +79,7 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer cancel()
 	// Going live may take up to the connect timeout; Ctrl-C aborts it.
 	b, err := StartBroadcast(ctx, BroadcastConfig{
-		Video: *video, Audio: *audio, Mix: mix, PiP: *pip, OverlayText: *title, OverlayClock: *clock, Fit: *fit,
+		Video: *video, Audio: *audio, Mix: mix, PiP: *pip, OverlayText: *title, OverlayClock: *clock, HideCursor: *noCursor, Fit: *fit,
 		Width: w, Height: h, FPS: fps,
 		VideoBitrate: vb, AudioBitrate: ab, Preset: *preset, Profile: *profile, KeyInterval: *keyint,
 		URLs: to, Insecure: *insecure, Logger: log,

@@ -17,6 +17,7 @@ import (
 
 	"onair/internal/leaktest"
 	"onair/internal/media"
+	"onair/internal/peer"
 	"onair/internal/testsignal"
 )
 
@@ -88,7 +89,7 @@ func TestMicHelperProcess(t *testing.T) {
 		res.Runs = append(res.Runs,
 			helperCapture(t, dir, "monitor", MicConfig{Monitor: true}, 1500*time.Millisecond),
 			helperCapture(t, dir, "mic", MicConfig{}, 600*time.Millisecond),
-			helperCapture(t, dir, "named", MicConfig{Name: pulseSink + ".monitor", SampleRate: 44100, Channels: 1}, 600*time.Millisecond))
+			helperCapture(t, dir, "named", MicConfig{Name: peer.PulseSink + ".monitor", SampleRate: 44100, Channels: 1}, 600*time.Millisecond))
 		_, err := NewMic(MicConfig{Name: "no-such-device"})
 		if err != nil {
 			res.NamedErr, res.NamedNoDevice = err.Error(), errors.Is(err, ErrNoDevice)
@@ -152,13 +153,13 @@ func helperCapture(t *testing.T, dir, label string, cfg MicConfig, d time.Durati
 	return r
 }
 
-// runMicHelper runs TestMicHelperProcess in a child with env added and
-// returns its result.
+// runMicHelper runs TestMicHelperProcess in a child with environment env
+// (a whole one, as peer.Pulse.Env gives) and returns its result.
 func runMicHelper(t *testing.T, env []string) micHelperResult {
 	t.Helper()
 	dir := t.TempDir()
 	c := exec.Command(os.Args[0], "-test.run=^TestMicHelperProcess$", "-test.count=1", "-test.v")
-	c.Env = append(append(cleanEnv(), env...), micHelperEnv+"="+dir)
+	c.Env = append(env[:len(env):len(env)], micHelperEnv+"="+dir)
 	out, err := c.CombinedOutput()
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -202,20 +203,23 @@ func readSamples(t *testing.T, path string) []float32 {
 // which pacat plays 440 Hz at -12 dBFS into.
 func TestMicCapturesPulseAudio(t *testing.T) {
 	s := startPulse(t)
-	s.playTone(t, pulseSink, 1000, 0.5, 10*time.Second)
-	s.playTone(t, pulseMicSink, 440, 0.25, 10*time.Second)
-	s.warmSource(t, pulseSink+".monitor")
-	s.warmSource(t, pulseMic)
-	res := runMicHelper(t, s.env)
+	playTone(t, s, peer.PulseSink, 1000, 0.5, 10*time.Second)
+	playTone(t, s, peer.PulseMicSink, 440, 0.25, 10*time.Second)
+	for _, src := range []string{peer.PulseSink + ".monitor", peer.PulseMic} {
+		if err := s.WarmSource(src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := runMicHelper(t, s.Env())
 
 	// Devices.
 	if res.ListErr != "" {
 		t.Errorf("ListAudioDevices: %s", res.ListErr)
 	}
 	want := map[string]Device{
-		pulseMic:                  {Kind: KindMicrophone, Name: "OnAirMic", Default: true},
-		pulseSink + ".monitor":    {Kind: KindMonitor, Name: "Monitor of OnAirNull", Default: true},
-		pulseMicSink + ".monitor": {Kind: KindMonitor, Name: "Monitor of OnAirMicSink"},
+		peer.PulseMic:                  {Kind: KindMicrophone, Name: "OnAirMic", Default: true},
+		peer.PulseSink + ".monitor":    {Kind: KindMonitor, Name: "Monitor of OnAirNull", Default: true},
+		peer.PulseMicSink + ".monitor": {Kind: KindMonitor, Name: "Monitor of OnAirMicSink"},
 	}
 	for _, d := range res.Devices {
 		w, ok := want[d.ID]
@@ -236,7 +240,7 @@ func TestMicCapturesPulseAudio(t *testing.T) {
 	}
 	// A device that does not exist.
 	if !res.NamedNoDevice || !strings.Contains(res.NamedErr, "no-such-device") ||
-		!strings.Contains(res.NamedErr, pulseMic) || !strings.Contains(res.NamedErr, pulseSink+".monitor") {
+		!strings.Contains(res.NamedErr, peer.PulseMic) || !strings.Contains(res.NamedErr, peer.PulseSink+".monitor") {
 		t.Errorf("NewMic(Name: no-such-device): %q (ErrNoDevice: %v), want ErrNoDevice listing the devices", res.NamedErr, res.NamedNoDevice)
 	}
 
@@ -248,9 +252,9 @@ func TestMicCapturesPulseAudio(t *testing.T) {
 		peak  float64 // dBFS
 		rms   float64
 	}{
-		{"monitor", pulseSink + ".monitor", KindMonitor, 1000, -6.02, -9.03},
-		{"mic", pulseMic, KindMicrophone, 440, -12.04, -15.05},
-		{"named", pulseSink + ".monitor", KindMonitor, 1000, -6.02, -9.03},
+		{"monitor", peer.PulseSink + ".monitor", KindMonitor, 1000, -6.02, -9.03},
+		{"mic", peer.PulseMic, KindMicrophone, 440, -12.04, -15.05},
+		{"named", peer.PulseSink + ".monitor", KindMonitor, 1000, -6.02, -9.03},
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			var r *micRun
@@ -338,9 +342,9 @@ func TestMicNoSoundServer(t *testing.T) {
 		t.Log("this machine has a sound card: ALSA may answer, checking only that nothing hangs")
 	}
 	dir := t.TempDir()
-	res := runMicHelperMode(t, "noserver", []string{
-		"HOME=" + dir, "XDG_RUNTIME_DIR=" + dir, "PULSE_SERVER=unix:" + filepath.Join(dir, "none"),
-	})
+	res := runMicHelperMode(t, "noserver", append(peer.CleanPulseEnv(),
+		"HOME="+dir, "XDG_RUNTIME_DIR="+dir, "PULSE_SERVER=unix:"+filepath.Join(dir, "none"),
+	))
 	if _, err := os.Stat("/dev/snd"); err == nil {
 		return
 	}

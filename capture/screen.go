@@ -282,6 +282,10 @@ type ScreenConfig struct {
 	// FPS is the capture rate, 1..240; fractional rates such as 29.97 are
 	// allowed. Default 30.
 	FPS float64
+	// HideCursor leaves the mouse pointer out of the picture. Default: the
+	// pointer is drawn where it is, as OBS and ffmpeg's x11grab do, when
+	// the X server has the XFixes extension (every desktop server does).
+	HideCursor bool
 	// Clock is the stream clock on which frames are stamped. Default: a
 	// clock started by NewScreen.
 	Clock media.Clock
@@ -356,7 +360,8 @@ func parseCoord(s string) (int, bool) {
 // The X server copies the region straight into shared memory (MIT-SHM)
 // that the frame's plane then points at: no copy is made on our side. Each
 // frame's PTS is the middle of that grab (one round trip to the server) on
-// Config.Clock. Without MIT-SHM (a remote display, or a server that cannot
+// Config.Clock. The mouse pointer is then drawn in, unless
+// Config.HideCursor. Without MIT-SHM (a remote display, or a server that cannot
 // see our memory) the picture comes over the socket and is copied once.
 //
 // Frame buffers are pooled (at most maxScreenSegments shared images): the
@@ -431,6 +436,11 @@ func newScreen(cfg ScreenConfig, allowShm bool) (*Screen, error) {
 	}
 	log := cfg.Logger.With("source", "screen", "display", cfg.Display, "screen", cfg.Screen)
 	g := newXGrab(dp, cfg.Screen, cfg.Region, whole, allowShm, log)
+	if !cfg.HideCursor {
+		if g.cursor = cursorSupported(dp); !g.cursor {
+			log.Info("the X server has no XFixes extension: the mouse pointer is not drawn")
+		}
+	}
 	return &Screen{cfg: cfg, log: log, g: g}, nil
 }
 
@@ -556,6 +566,7 @@ type xgrab struct {
 	rootW  C.int // current root size, from ConfigureNotify
 	rootH  C.int
 	shm    bool
+	cursor bool // draw the mouse pointer
 	stride int
 	pool   *framePool // buffers of the XGetImage path
 	log    *slog.Logger
@@ -708,6 +719,9 @@ func (g *xgrab) grab(clock media.Clock, seq int64) (*media.VideoFrame, error) {
 		f.SetRelease(func() { pool.put(buf) })
 	}
 	f.PTS = t0.Add(t1.Sub(t0) / 2).Sub(clock.Start())
+	if g.cursor {
+		drawCursor(g.dp, g.root, g.rect.Min.X, g.rect.Min.Y, w, h, f.Planes[0], g.stride)
+	}
 	return f, nil
 }
 

@@ -14,11 +14,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"onair/internal/media"
+	"onair/internal/peer"
 )
 
 // Screens are tested against a real X server: each test starts its own
@@ -163,7 +163,7 @@ func TestScreenUnderXvfb(t *testing.T) {
 	showPicture(t, display+".1", 640, 480, func(x, y int) color.RGBA { return color.RGBA{0x20, 0x40, 0x80, 0xff} })
 
 	t.Run("whole", func(t *testing.T) {
-		s, f := grabOne(t, ScreenConfig{Display: display}, true)
+		s, f := grabOne(t, ScreenConfig{Display: display, HideCursor: true}, true)
 		if c := s.Config(); c.Region != image.Rect(0, 0, 1280, 720) || c.FPS != 30 || c.Screen != 0 {
 			t.Errorf("config %+v", c)
 		}
@@ -175,13 +175,13 @@ func TestScreenUnderXvfb(t *testing.T) {
 	})
 	t.Run("region", func(t *testing.T) {
 		r := image.Rect(600, 300, 680, 420) // straddles the split at 641, 361
-		_, f := grabOne(t, ScreenConfig{Display: display, Region: r}, true)
+		_, f := grabOne(t, ScreenConfig{Display: display, HideCursor: true, Region: r}, true)
 		checkPicture(t, f, r, quadColour)
 		f.Release()
 	})
 	t.Run("region-socket", func(t *testing.T) {
 		r := image.Rect(639, 359, 645, 365)
-		s, f := grabOne(t, ScreenConfig{Display: display, Region: r}, false)
+		s, f := grabOne(t, ScreenConfig{Display: display, HideCursor: true, Region: r}, false)
 		if s.SharedMemory() {
 			t.Error("shared memory used when not allowed")
 		}
@@ -189,7 +189,7 @@ func TestScreenUnderXvfb(t *testing.T) {
 		f.Release()
 	})
 	t.Run("screen1", func(t *testing.T) {
-		_, f := grabOne(t, ScreenConfig{Display: display, Screen: 1}, true)
+		_, f := grabOne(t, ScreenConfig{Display: display, HideCursor: true, Screen: 1}, true)
 		checkPicture(t, f, image.Rect(0, 0, 640, 480), func(x, y int) color.RGBA { return color.RGBA{0x20, 0x40, 0x80, 0xff} })
 		f.Release()
 	})
@@ -203,6 +203,7 @@ func TestScreenUnderXvfb(t *testing.T) {
 			t.Errorf("region outside: %v, want ErrInvalidConfig saying %q", err, want)
 		}
 	})
+	t.Run("pointer", func(t *testing.T) { testScreenPointer(t, display) })
 	t.Run("timing", func(t *testing.T) { testScreenTiming(t, display) })
 	t.Run("held", func(t *testing.T) { testScreenHeldFrames(t, display) })
 	checkGoroutines(t, before)
@@ -488,62 +489,15 @@ func displayTaken(n int) bool {
 	return false
 }
 
-// startTestXvfb starts Xvfb with the given screens ("1280x720x24", …) on
-// a free display number, as app/gui_xvfb_test.go does, and stops it at the
-// end of the test; stop stops it sooner. A missing Xvfb fails the test.
+// startTestXvfb starts Xvfb (peer.StartXvfb) with the given screens
+// ("1280x720x24", …) and stops it at the end of the test; stop stops it
+// sooner. A missing Xvfb fails the test.
 func startTestXvfb(t testing.TB, screens ...string) (display string, stop func()) {
 	t.Helper()
-	requireTools(t, "apt-get install xvfb", "Xvfb")
-	args := []string{}
-	for i, s := range screens {
-		args = append(args, "-screen", fmt.Sprint(i), s)
+	x, err := peer.StartXvfb(screens...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// -noreset: when its last client leaves, Xvfb would otherwise reset,
-	// and the root window lose the picture a test put there.
-	args = append(args, "-nolisten", "tcp", "-noreset")
-	for n := 90; n < 190; n++ {
-		if displayTaken(n) {
-			continue
-		}
-		d := fmt.Sprintf(":%d", n)
-		x := exec.Command("Xvfb", append([]string{d}, args...)...)
-		var out bytes.Buffer
-		x.Stdout, x.Stderr = &out, &out
-		if err := x.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { _ = x.Wait(); close(done) }()
-		ready := false
-		for i := 0; i < 100 && !ready; i++ {
-			select {
-			case <-done:
-				i = 100 // lost a race for this display: try the next
-			case <-time.After(50 * time.Millisecond):
-				_, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n))
-				ready = err == nil
-			}
-		}
-		if !ready {
-			_ = x.Process.Kill()
-			<-done
-			continue
-		}
-		var once sync.Once
-		stop = func() {
-			once.Do(func() {
-				_ = x.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-done:
-				case <-time.After(5 * time.Second):
-					_ = x.Process.Kill()
-					<-done
-				}
-			})
-		}
-		t.Cleanup(stop)
-		return d, stop
-	}
-	t.Fatal("no free X display number from :90 to :189")
-	return "", nil
+	t.Cleanup(x.Stop)
+	return x.Display, x.Stop
 }

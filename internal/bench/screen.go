@@ -62,7 +62,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -114,14 +113,12 @@ func runScreenBench(bin string, ng *peer.Nginx, dur time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if _, err := peer.Require("Xvfb", "xvfb"); err != nil {
-		return err
-	}
-	display, xpid, stopX, err := startXvfb(fmt.Sprintf("%dx%dx24", screenW, screenH))
+	x, err := peer.StartXvfb(fmt.Sprintf("%dx%dx24", screenW, screenH))
 	if err != nil {
 		return err
 	}
-	defer stopX()
+	defer x.Stop()
+	display, xpid := x.Display, x.PID
 	picture := screenPicture(screenW, screenH)
 
 	type side struct {
@@ -234,13 +231,13 @@ func runScreenOnAir(bin, display string, xpid int, url string, dur time.Duration
 // (encode/video.go: preset, tune zerolatency, profile high, no B-frames,
 // CBR-like VBV of one second, keyframes every keyint and not on scene
 // cuts, nal-hrd=cbr, force-cfr) until the window is measured. OnAir draws
-// no mouse pointer, so neither does ffmpeg.
+// the mouse pointer, and so does ffmpeg (its default, spelled out).
 func runScreenFFmpeg(bin, display string, xpid int, url string, dur time.Duration) (screenResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), screenWarmup+dur+60*time.Second)
 	defer cancel()
 	gop := strconv.Itoa(2 * screenFPS)
 	cmd := exec.CommandContext(ctx, bin, "-hide_banner", "-nostdin", "-v", "error",
-		"-f", "x11grab", "-draw_mouse", "0", "-framerate", strconv.Itoa(screenFPS),
+		"-f", "x11grab", "-draw_mouse", "1", "-framerate", strconv.Itoa(screenFPS),
 		"-video_size", fmt.Sprintf("%dx%d", screenW, screenH), "-i", display,
 		"-c:v", "libx264", "-preset", screenPreset, "-tune", "zerolatency", "-profile:v", "high",
 		"-pix_fmt", "yuv420p", "-b:v", screenBitrate, "-maxrate", screenBitrate, "-bufsize", screenBitrate,
@@ -353,55 +350,6 @@ func measureScreen(cmd *exec.Cmd, xpid int, dur time.Duration,
 	res.fps = float64(end.frames-start.frames) / res.window.Seconds()
 	res.windowDropped = end.dropped - start.dropped
 	return res, nil
-}
-
-// startXvfb starts an Xvfb display of size WxHxDEPTH on a free number (as
-// app/gui_xvfb_test.go does) and returns it, its process ID and how to stop
-// it; -noreset keeps it when the last client leaves.
-func startXvfb(size string) (string, int, func(), error) {
-	for n := 90; n < 190; n++ {
-		sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
-		if _, err := os.Stat(sock); err == nil {
-			continue
-		}
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
-			continue
-		}
-		d := fmt.Sprintf(":%d", n)
-		x := exec.Command("Xvfb", d, "-screen", "0", size, "-nolisten", "tcp", "-noreset")
-		var out bytes.Buffer
-		x.Stdout, x.Stderr = &out, &out
-		if err := x.Start(); err != nil {
-			return "", 0, nil, err
-		}
-		done := make(chan struct{})
-		go func() { _ = x.Wait(); close(done) }()
-		ready := false
-		for i := 0; i < 100 && !ready; i++ {
-			select {
-			case <-done:
-				i = 100 // lost a race for this display: try the next
-			case <-time.After(50 * time.Millisecond):
-				_, err := os.Stat(sock)
-				ready = err == nil
-			}
-		}
-		if !ready {
-			_ = x.Process.Kill()
-			<-done
-			continue
-		}
-		return d, x.Process.Pid, func() {
-			_ = x.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				_ = x.Process.Kill()
-				<-done
-			}
-		}, nil
-	}
-	return "", 0, nil, errors.New("no free X display number from :90 to :189")
 }
 
 // animateScreen scrolls picture (2w×h BGRX, see screenPicture) across the

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -38,7 +37,7 @@ func StartNginx(dir string, port int) (*Nginx, error) {
 		return nil, err
 	}
 	if _, err := os.Stat(rtmpModule); err != nil {
-		return nil, fmt.Errorf("the nginx RTMP module is missing (%s): run `make deps` (or `sudo apt-get install libnginx-mod-rtmp`): %w", rtmpModule, ErrMissing)
+		return nil, fmt.Errorf("the nginx RTMP module is missing (%s): run `make deps-test` (or `sudo apt-get install libnginx-mod-rtmp`): %w", rtmpModule, ErrMissing)
 	}
 	if port == 0 {
 		if port, err = FreePort(); err != nil {
@@ -130,13 +129,7 @@ func (n *Nginx) Stop() {
 	if n.cmd == nil || n.cmd.Process == nil {
 		return
 	}
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-n.waited:
-	case <-time.After(3 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-n.waited
-	}
+	terminate(n.cmd.Process, n.waited, 3*time.Second)
 }
 
 // PID of the nginx process.

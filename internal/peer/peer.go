@@ -1,7 +1,9 @@
 // Package peer starts and drives the third-party programs that OnAir is
 // tested and benchmarked against: nginx with the RTMP module as a server,
-// and the ffmpeg/ffprobe CLI as publisher and player. Everything listens on
-// loopback ports picked at run time.
+// the ffmpeg/ffprobe CLI as publisher and player, and the environment they
+// need: an Xvfb display (StartXvfb) and a private PulseAudio server
+// (StartPulse). Everything listens on loopback ports or sockets picked at
+// run time.
 //
 // A missing program is an error that says how to install it; tests must
 // fail on it, never skip.
@@ -22,7 +24,7 @@ var ErrMissing = errors.New("peer program not installed")
 func Require(program, debPackage string) (string, error) {
 	p, err := exec.LookPath(program)
 	if err != nil {
-		return "", fmt.Errorf("%s is not installed: run `make deps` (or `sudo apt-get install %s`): %w", program, debPackage, ErrMissing)
+		return "", fmt.Errorf("%s is not installed: run `make deps-test` (or `sudo apt-get install %s`): %w", program, debPackage, ErrMissing)
 	}
 	return p, nil
 }

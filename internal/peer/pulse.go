@@ -2,7 +2,11 @@ package peer
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,7 +77,7 @@ set-default-source %[3]s
 		"--use-pid-file=no", "--log-target=stderr", "-F", conf)
 	s.cmd.Dir = dir
 	// The daemon must not see PULSE_SERVER (it would take itself for a client).
-	s.cmd.Env = append(cleanPulseEnv(), s.env...)
+	s.cmd.Env = append(CleanPulseEnv(), s.env...)
 	s.cmd.Stdout, s.cmd.Stderr = &s.log, &s.log
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting pulseaudio: %w", err)
@@ -94,9 +98,9 @@ set-default-source %[3]s
 	}
 }
 
-// Env is what a client of this server needs on top of the environment
-// (PULSE_SERVER and the directories); give it to a child process.
-func (s *Pulse) Env() []string { return append(cleanPulseEnv(), s.env...) }
+// Env is the environment for a client of this server: CleanPulseEnv with
+// PULSE_SERVER and the daemon's directories; give it to a child process.
+func (s *Pulse) Env() []string { return append(CleanPulseEnv(), s.env...) }
 
 // Command is a client program talking to this server.
 func (s *Pulse) Command(name string, args ...string) *exec.Cmd {
@@ -114,6 +118,103 @@ func (s *Pulse) Play(sink, raw string) (*exec.Cmd, error) {
 	return c, c.Start()
 }
 
+// Playback is a pacat playing into a sink.
+type Playback struct {
+	cmd    *exec.Cmd
+	stderr lockedBuffer
+	stop   chan struct{}
+	fed    sync.WaitGroup
+	once   sync.Once
+}
+
+// PlayTone plays a sine of hz at amplitude amp (0 to 1 of full scale; the
+// same on both channels, s16le, 48 kHz) into sink with pacat at a 20 ms
+// latency, for d at most (pacat paces it); Stop ends it sooner.
+func (s *Pulse) PlayTone(sink string, hz, amp float64, d time.Duration) (*Playback, error) {
+	p := &Playback{stop: make(chan struct{})}
+	p.cmd = s.Command("pacat", "--playback", "--device="+sink, "--format=s16le",
+		fmt.Sprintf("--rate=%d", PulseRate), "--channels=2", "--latency-msec=20", "--raw")
+	in, err := p.cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	p.cmd.Stderr = &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting pacat: %w", err)
+	}
+	p.fed.Add(1)
+	go func() {
+		defer p.fed.Done()
+		defer in.Close()
+		const block = PulseRate / 100
+		total := int(d.Seconds() * PulseRate)
+		buf := make([]byte, block*4)
+		for i := 0; i < total; i += block {
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+			for j := 0; j < block; j++ {
+				v := int16(math.Round(amp * 32767 * math.Sin(2*math.Pi*hz*float64(i+j)/PulseRate)))
+				binary.LittleEndian.PutUint16(buf[4*j:], uint16(v))
+				binary.LittleEndian.PutUint16(buf[4*j+2:], uint16(v))
+			}
+			if _, err := in.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return p, nil
+}
+
+// Stop kills pacat and waits for it; it may be called more than once.
+func (p *Playback) Stop() {
+	p.once.Do(func() {
+		close(p.stop)
+		_ = p.cmd.Process.Kill()
+		p.fed.Wait()
+		_ = p.cmd.Wait()
+	})
+}
+
+// Stderr is what pacat printed.
+func (p *Playback) Stderr() string { return p.stderr.String() }
+
+// WarmSource records from source with pacat until 100 ms of audio has come,
+// 5 s at most. A null sink delivers the first recording of its monitor
+// after up to a second (its latency while it was idle); later ones start
+// at once, so a test that times its capture warms the source first.
+func (s *Pulse) WarmSource(source string) error {
+	c := s.Command("pacat", "--record", "--device="+source, "--format=s16le",
+		fmt.Sprintf("--rate=%d", PulseRate), "--channels=2", "--latency-msec=10", "--raw")
+	out, err := c.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	var errb lockedBuffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("starting pacat: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.CopyN(io.Discard, out, PulseRate/10*4)
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		err = errors.New("no audio within 5 s")
+	}
+	_ = c.Process.Kill()
+	_ = c.Wait()
+	if err != nil {
+		return fmt.Errorf("recording %s: %w: %s\nlog:\n%s", source, err, errb.String(), s.Log())
+	}
+	return nil
+}
+
 // Log is what the daemon printed.
 func (s *Pulse) Log() string { return s.log.String() }
 
@@ -123,15 +224,19 @@ func (s *Pulse) Stop() {
 	<-s.waited
 }
 
-// cleanPulseEnv is the environment without the sound-server variables a
-// developer's session may have set.
-func cleanPulseEnv() []string {
+// CleanPulseEnv is this process's environment without the variables a
+// developer's session may have set that would point a PulseAudio client
+// or daemon elsewhere: the PULSE_* ones, the directories libpulse finds
+// its cookie and client.conf in (HOME, XDG_*), the session bus, and
+// DISPLAY (libpulse reads a server from the X11 root window); append
+// "DISPLAY="+Xvfb.Display for a client that needs a display too.
+func CleanPulseEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_RUNTIME_PATH", "PULSE_STATE_PATH",
-			"PULSE_COOKIE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "HOME":
+			"PULSE_COOKIE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "HOME", "DBUS_SESSION_BUS_ADDRESS", "DISPLAY":
 			continue
 		}
 		env = append(env, kv)
