@@ -16,9 +16,27 @@ import (
 	"onair/publish"
 )
 
-// rawQueueFrames is the capacity of the raw video queue between the
-// source and the encoder.
+// rawQueueFrames is the least capacity of the raw video queue between the
+// source and the encoder, and the test source's buffers beyond it.
 const rawQueueFrames = 6
+
+// Raw-queue sizing (rawQueueCap): at most rawQueueSpan of frames and
+// rawQueueBytes of pictures, at least rawQueueFrames.
+const (
+	rawQueueSpan  = 500 * time.Millisecond
+	rawQueueBytes = 64 << 20
+)
+
+// rawQueueCap is the raw video queue's capacity for w×h frames at fps: a
+// busy machine's encoder may fall behind for a few hundred ms (a keyframe,
+// a neighbour's burst) and catch up without a drop, while big frames keep
+// the queue short. 1080p30: 15 frames (47 MB of yuv420p at most, only
+// while behind); 4K: 6.
+func rawQueueCap(w, h int, fps float64) int {
+	frame := w*h + 2*((w+1)/2)*((h+1)/2)
+	n := min(int(fps*rawQueueSpan.Seconds()), rawQueueBytes/max(frame, 1))
+	return max(n, rawQueueFrames)
+}
 
 // previewFPS bounds how many pictures a second BroadcastConfig.Preview
 // gets.
@@ -196,8 +214,9 @@ func StartBroadcast(ctx context.Context, cfg BroadcastConfig) (_ *Broadcast, err
 	// Raw 4K frames are big (12 MB): a short queue, so a slow encoder
 	// drops instead of piling up memory and latency. Six frames (200 ms
 	// at 30 fps) absorb x264's slow first frames (it maps its buffers:
-	// about 300 ms at 4K on a fresh VM) without dropping.
-	b.vq = media.NewQueue[*media.VideoFrame](rawQueueFrames, nil)
+	// about 300 ms at 4K on a fresh VM) without dropping; smaller frames
+	// get up to 500 ms (rawQueueCap).
+	b.vq = media.NewQueue[*media.VideoFrame](rawQueueCap(cfg.Width, cfg.Height, cfg.FPS), nil)
 	b.vstage = encode.StartStage(encode.StageConfig[*media.VideoFrame]{
 		In: b.vq, Encode: b.venc.Encode, Flush: b.venc.Flush,
 		Release: func(f *media.VideoFrame) { f.Release() },
@@ -440,22 +459,26 @@ func (b *Broadcast) sample() liveSample {
 	// Rates count from when the sources started: opening the encoders,
 	// connecting and filling the source's buffers are not stream time.
 	s := liveSample{at: b.clock.Now() - time.Duration(b.started.Load()), framesIn: b.framesIn.Load()}
-	s.dropped = b.vq.Dropped() + b.vsrc.Skipped()
+	d := &s.drops
+	d.Source = b.vsrc.Skipped()
 	if b.pipSrc != nil {
-		s.dropped += b.pipSrc.Skipped()
+		d.Source += b.pipSrc.Skipped()
 	}
+	d.Encoder = b.vq.Dropped()
 	if b.pre != nil {
-		s.dropped += b.pre.Dropped()
-	}
-	if b.pre != nil {
+		d.Preprocess = b.pre.Dropped()
 		s.repeated = b.pre.Repeated()
 	}
 	if b.asrc != nil {
 		s.hasAudio = true
 		s.audioPeak, s.audioRMS = b.level.read()
+		d.Source += b.asrc.Skipped() // the mixer's own, when mixing
+	}
+	for _, src := range b.mixIn {
+		d.Source += src.Skipped()
 	}
 	if b.aq != nil {
-		s.dropped += b.aq.Dropped()
+		d.Encoder += b.aq.Dropped()
 	}
 	s.encodeP50 = b.vstage.Stats().EncodeP50
 	state := publish.StateStopped
@@ -468,9 +491,10 @@ func (b *Broadcast) sample() liveSample {
 		} else if st.State != publish.StateLive && state == publish.StateLive {
 			state = st.State // the worst state shows
 		}
-		s.dropped += st.Dropped
+		d.Network += st.Dropped
 		s.reconnects += st.Reconnects
 	}
+	s.dropped = d.Source + d.Preprocess + d.Encoder + d.Network
 	s.state = state.String()
 	return s
 }

@@ -599,7 +599,7 @@ func (s *studioView) read() func() {
 		s.stateLbl.SetText(cur.state)
 		s.uptimeLbl.SetText("uptime " + fmtUptime(now.Sub(since)))
 		s.reconnLbl.SetText(fmt.Sprintf("reconnects %d", cur.reconnects))
-		s.dropLbl.SetText(fmt.Sprintf("dropped %d", cur.dropped))
+		s.dropLbl.SetText(cur.drops.text())
 		if cur.hasAudio {
 			setLevel(s.vu, cur.audioPeak)
 			s.vuLbl.SetText(fmt.Sprintf("%.0f dB", cur.audioPeak))

@@ -149,6 +149,19 @@ func TestLiveToNginx(t *testing.T) {
 			t.Errorf("final line lacks %q: %v", k, last)
 		}
 	}
+	// The drops, by where they happened, add up to "dropped".
+	drops, _ := last["drops"].(map[string]any)
+	var sum float64
+	for _, k := range []string{"source", "preprocess", "encoder", "network"} {
+		v, ok := drops[k].(float64)
+		if !ok {
+			t.Errorf("final line's drops lack %q: %v", k, last["drops"])
+		}
+		sum += v
+	}
+	if d, _ := last["dropped"].(float64); sum != d {
+		t.Errorf("drops %v add up to %v, dropped is %v", drops, sum, d)
+	}
 	var mid map[string]any
 	_ = json.Unmarshal([]byte(lines[len(lines)-2]), &mid)
 	if mid["state"] != "live" || mid["fps_out"].(float64) < 20 || mid["video_kbps"].(float64) < 300 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"onair/publish"
@@ -18,7 +19,8 @@ type liveSample struct {
 	framesSent int64
 	videoBytes uint64
 	audioBytes uint64
-	dropped    int64
+	dropped    int64 // the sum of drops
+	drops      dropCounts
 	encodeP50  time.Duration
 	queueSpan  time.Duration
 	reconnects int64
@@ -29,20 +31,59 @@ type liveSample struct {
 	audioRMS   float64
 }
 
+// dropCounts says where a broadcast's drops happened, as OBS tells
+// rendering lag from encoding lag from the network. Video frames and
+// audio blocks count alike.
+type dropCounts struct {
+	// Source: capture slots the sources skipped (they fell behind, or
+	// every buffer was held downstream).
+	Source int64 `json:"source"`
+	// Preprocess: frames the constant-rate stage left out (a feed faster
+	// than the output rate, or frames replaced before it could take them).
+	Preprocess int64 `json:"preprocess"`
+	// Encoder: frames and blocks the encoders' queues dropped (encoding
+	// could not keep up).
+	Encoder int64 `json:"encoder"`
+	// Network: packets the destinations' send queues dropped (the
+	// connection could not keep up), over all destinations.
+	Network int64 `json:"network"`
+}
+
+// text is "dropped N", followed by where when N > 0: "dropped 5 (source
+// 1, network 4)".
+func (d dropCounts) text() string {
+	var parts []string
+	for _, p := range []struct {
+		name string
+		n    int64
+	}{{"source", d.Source}, {"preprocess", d.Preprocess}, {"encoder", d.Encoder}, {"network", d.Network}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.name, p.n))
+		}
+	}
+	total := d.Source + d.Preprocess + d.Encoder + d.Network
+	if total == 0 {
+		return "dropped 0"
+	}
+	return fmt.Sprintf("dropped %d (%s)", total, strings.Join(parts, ", "))
+}
+
 // liveLine is a `--stats-json` line for `onair live` (see
 // shared/specs/stats-json.md).
 type liveLine struct {
-	T           float64 `json:"t"`
-	State       string  `json:"state"`
-	FPSIn       float64 `json:"fps_in"`
-	FPSOut      float64 `json:"fps_out"`
-	VideoKbps   float64 `json:"video_kbps"`
-	AudioKbps   float64 `json:"audio_kbps"`
-	FramesSent  int64   `json:"frames_sent"`
-	Dropped     int64   `json:"dropped"`
-	EncodeMsP50 float64 `json:"encode_ms_p50"`
-	QueueMs     float64 `json:"queue_ms"`
-	Reconnects  int64   `json:"reconnects"`
+	T          float64 `json:"t"`
+	State      string  `json:"state"`
+	FPSIn      float64 `json:"fps_in"`
+	FPSOut     float64 `json:"fps_out"`
+	VideoKbps  float64 `json:"video_kbps"`
+	AudioKbps  float64 `json:"audio_kbps"`
+	FramesSent int64   `json:"frames_sent"`
+	Dropped    int64   `json:"dropped"`
+	// Drops breaks Dropped down by where it happened; cumulative.
+	Drops       dropCounts `json:"drops"`
+	EncodeMsP50 float64    `json:"encode_ms_p50"`
+	QueueMs     float64    `json:"queue_ms"`
+	Reconnects  int64      `json:"reconnects"`
 	// Repeated counts frames repeated to keep a constant frame rate (a
 	// camera or screen slower than --fps); cumulative.
 	Repeated int64 `json:"repeated"`
@@ -80,6 +121,7 @@ func rates(prev, cur liveSample, final bool) liveLine {
 		AudioKbps:   round1(float64(cur.audioBytes-prev.audioBytes) * 8 / 1000 / dt),
 		FramesSent:  cur.framesSent,
 		Dropped:     cur.dropped,
+		Drops:       cur.drops,
 		EncodeMsP50: round1(float64(cur.encodeP50) / float64(time.Millisecond)),
 		QueueMs:     round1(float64(cur.queueSpan) / float64(time.Millisecond)),
 		Reconnects:  cur.reconnects,
@@ -119,6 +161,6 @@ func writeHumanLine(w io.Writer, l liveLine) {
 	if l.AudioPeakDB != nil {
 		extra += fmt.Sprintf("  level %.0f dB", *l.AudioPeakDB)
 	}
-	fmt.Fprintf(w, "%6.1fs %-12s in %5.1f fps  out %5.1f fps  video %7.1f kb/s  audio %5.1f kb/s  dropped %d  encode %.1f ms  queue %.0f ms  reconnects %d%s\n",
-		l.T, l.State, l.FPSIn, l.FPSOut, l.VideoKbps, l.AudioKbps, l.Dropped, l.EncodeMsP50, l.QueueMs, l.Reconnects, extra)
+	fmt.Fprintf(w, "%6.1fs %-12s in %5.1f fps  out %5.1f fps  video %7.1f kb/s  audio %5.1f kb/s  %s  encode %.1f ms  queue %.0f ms  reconnects %d%s\n",
+		l.T, l.State, l.FPSIn, l.FPSOut, l.VideoKbps, l.AudioKbps, l.Drops.text(), l.EncodeMsP50, l.QueueMs, l.Reconnects, extra)
 }

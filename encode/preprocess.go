@@ -436,8 +436,11 @@ type canvasPool struct {
 	free chan []byte
 }
 
-// canvasPoolSize covers the encoder's queue (3), the frame being encoded,
-// the held last output and the one being drawn, with room to spare.
+// canvasPoolSize is how many idle output buffers are kept: the few an
+// encoder that keeps up has queued, the frame being encoded, the held last
+// output and the one being drawn. An encoder that falls behind queues
+// more (up to the app's raw queue); those are allocated then, and freed
+// beyond this number once it has caught up.
 const canvasPoolSize = 8
 
 func newCanvasPool(size int) *canvasPool {
