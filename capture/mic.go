@@ -84,7 +84,9 @@ type MicConfig struct {
 // counted by Reanchors) when the estimate is more than MicReanchor earlier
 // than the count (the count is ahead of what can have been captured), or
 // has stayed more than MicReanchor later for 250 ms of audio (samples were
-// lost, or the device clock drifted from the monotonic one).
+// lost). A device clock that drifts from the monotonic one is corrected
+// before it comes to that: a sample is inserted or left out now and then
+// (DriftSlips; see micdrift.go).
 //
 // The device callback never blocks: it copies the samples into a new
 // frame and pushes it to a bounded queue (the oldest block goes when it is
@@ -110,6 +112,7 @@ type Mic struct {
 	skipped   atomic.Int64
 	blocks    atomic.Int64
 	reanchors atomic.Int64
+	slipped   atomic.Int64
 	errMu     sync.Mutex
 	err       error
 }
@@ -261,7 +264,7 @@ func (m *Mic) Close() error {
 		m.ctx.Free()
 		m.q.Close()
 		m.run.stop()
-		m.log.Debug("closed", "blocks", m.blocks.Load(), "skipped", m.skipped.Load(), "reanchors", m.reanchors.Load())
+		m.log.Debug("closed", "blocks", m.blocks.Load(), "skipped", m.skipped.Load(), "reanchors", m.reanchors.Load(), "drift_slips", m.slipped.Load())
 	})
 	return nil
 }
@@ -276,6 +279,10 @@ func (m *Mic) Blocks() int64 { return m.blocks.Load() }
 // Reanchors counts the PTS jumps: times the running sample count was
 // re-anchored on the capture time (see Mic).
 func (m *Mic) Reanchors() int64 { return m.reanchors.Load() }
+
+// DriftSlips counts the samples inserted or left out to keep the device's
+// clock on the stream clock (see micdrift.go).
+func (m *Mic) DriftSlips() int64 { return m.slipped.Load() }
 
 // Err says why the device stopped before Close (the sound server went
 // away, the device was unplugged); nil while it runs.
@@ -297,13 +304,21 @@ func (m *Mic) onData(_, in []byte, frames uint32) {
 	if n == 0 || m.closing.Load() {
 		return
 	}
-	pts, jumped := m.st.stamp(now.Sub(m.cfg.Clock.Start()), n)
+	pts, jumped, slip := m.st.stamp(now.Sub(m.cfg.Clock.Start()), n)
 	if jumped {
 		m.reanchors.Add(1)
 	}
-	f := &media.AudioFrame{PTS: pts, SampleRate: m.cfg.SampleRate, Channels: ch, Samples: make([]float32, n*ch)}
-	for i := range f.Samples {
-		f.Samples[i] = math.Float32frombits(binary.LittleEndian.Uint32(in[4*i:]))
+	f := &media.AudioFrame{PTS: pts, SampleRate: m.cfg.SampleRate, Channels: ch, Samples: make([]float32, (n+slip)*ch)}
+	samples := f.Samples
+	if slip != 0 {
+		samples = make([]float32, n*ch)
+		m.slipped.Add(1)
+	}
+	for i := range samples {
+		samples[i] = math.Float32frombits(binary.LittleEndian.Uint32(in[4*i:]))
+	}
+	if slip != 0 {
+		slipBlock(f.Samples, samples, ch, slip)
 	}
 	m.q.Push(f)
 }
@@ -374,11 +389,13 @@ type stamper struct {
 	late      bool
 	lateSince int64
 	minLate   time.Duration
+	drift     driftPlan // see micdrift.go
 }
 
 // stamp returns the PTS of a block of n samples whose callback started at
-// stream time now, and whether the count was re-anchored for it.
-func (s *stamper) stamp(now time.Duration, n int) (pts time.Duration, jumped bool) {
+// stream time now, whether the count was re-anchored for it, and the drift
+// correction's slip for it (+1: deliver n+1 samples, -1: n-1; slipBlock).
+func (s *stamper) stamp(now time.Duration, n int) (pts time.Duration, jumped bool, slip int) {
 	est := now - testsignal.SampleOffset(int64(n), s.rate)
 	if !s.anchored {
 		s.anchored, s.anchor, s.count = true, est, 0
@@ -404,7 +421,13 @@ func (s *stamper) stamp(now time.Duration, n int) (pts time.Duration, jumped boo
 	default:
 		s.late = false
 	}
+	switch {
+	case jumped:
+		s.drift.reset(s.count)
+	case !s.late:
+		slip = s.drift.next(dev, s.count, n, s.rate)
+	}
 	pts = s.anchor + testsignal.SampleOffset(s.count, s.rate)
-	s.count += int64(n)
-	return pts, jumped
+	s.count += int64(n + slip)
+	return pts, jumped, slip
 }

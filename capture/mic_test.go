@@ -394,7 +394,7 @@ func TestStamper(t *testing.T) {
 		s := newS()
 		for i := 0; i < 500; i++ {
 			jitter := time.Duration((i*7919)%13) * time.Millisecond // 0..12 ms late
-			pts, jumped := s.stamp(time.Second+time.Duration(i+1)*block+jitter, n)
+			pts, jumped, _ := s.stamp(time.Second+time.Duration(i+1)*block+jitter, n)
 			if want := time.Second + time.Duration(i)*block; pts != want || jumped {
 				t.Fatalf("block %d: pts %v (jumped %v), want %v", i, pts, jumped, want)
 			}
@@ -409,7 +409,7 @@ func TestStamper(t *testing.T) {
 			if i >= 100 && i < 120 { // stalled 200 ms, then the 20 blocks at once
 				at = time.Second + 120*block + time.Duration(i-100)*time.Microsecond
 			}
-			if _, jumped := s.stamp(at, n); jumped {
+			if _, jumped, _ := s.stamp(at, n); jumped {
 				t.Fatalf("block %d re-anchored", i)
 			}
 		}
@@ -424,7 +424,7 @@ func TestStamper(t *testing.T) {
 			if i >= 50 {
 				at += lost
 			}
-			pts, jumped := s.stamp(at, n)
+			pts, jumped, _ := s.stamp(at, n)
 			if jumped {
 				jumps++
 				if i < 50+int(micLateFor/block)-1 {
@@ -441,7 +441,7 @@ func TestStamper(t *testing.T) {
 		s := newS()
 		s.stamp(time.Second, n) // first callback 100 ms late
 		s.stamp(time.Second+block, n)
-		pts, jumped := s.stamp(time.Second-100*time.Millisecond+3*block, n)
+		pts, jumped, _ := s.stamp(time.Second-100*time.Millisecond+3*block, n)
 		if want := time.Second - 100*time.Millisecond + 2*block; !jumped || pts != want {
 			t.Errorf("pts %v, jumped %v; want %v, true", pts, jumped, want)
 		}
