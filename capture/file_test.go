@@ -265,9 +265,13 @@ func checkFileVideo(t *testing.T, v []fileGotVideo, interval time.Duration, skip
 		t.Fatalf("%d video frames delivered", len(v))
 	}
 	var wide int64
+	var late []int // frames delivered more than interval+30 ms after their PTS
 	for i, g := range v {
-		if late := g.recv - g.pts; late < -2*time.Millisecond || late > interval+30*time.Millisecond {
+		switch l := g.recv - g.pts; {
+		case l < -2*time.Millisecond || l > interval+250*time.Millisecond:
 			t.Errorf("frame %d (seq %d) delivered at %v for its PTS %v: not paced", i, g.seq, g.recv, g.pts)
+		case l > interval+30*time.Millisecond:
+			late = append(late, i)
 		}
 		if i == 0 {
 			continue
@@ -288,6 +292,12 @@ func checkFileVideo(t *testing.T, v []fileGotVideo, interval time.Duration, skip
 	if wide > skipped {
 		t.Errorf("%d frames came more than an interval after the one before, but only %d were skipped", wide, skipped)
 	}
+	// A loaded machine (other packages' tests encoding beside this one)
+	// may hold the goroutine up now and then; a source that is not paced
+	// is late all the time.
+	if len(late) > max(2, len(v)/20) {
+		t.Errorf("%d of %d frames delivered more than %v after their PTS (frames %v)", len(late), len(v), interval+30*time.Millisecond, late)
+	}
 }
 
 // TestFileMP4 plays 3.2 s of a 2 s H.264/AAC MP4: frames paced at 25 fps,
@@ -299,7 +309,7 @@ func TestFileMP4(t *testing.T) {
 	start := time.Now()
 	f, v, a := playFile(t, FileConfig{Path: path, Loop: true}, 3200*time.Millisecond, nil)
 	checkGoroutines(t, before)
-	if el := time.Since(start); el > 3500*time.Millisecond {
+	if el := time.Since(start); el > 4200*time.Millisecond { // 3.2 s of play, then Close
 		t.Errorf("Close returned %v after the start", el)
 	}
 	info := f.Info()
