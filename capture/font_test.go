@@ -5,40 +5,6 @@ import (
 	"testing"
 )
 
-func TestGlyphs(t *testing.T) {
-	for _, c := range []byte("0123456789:.-ACEFIMNOPRSTX") {
-		g, ok := glyph(c)
-		if !ok {
-			t.Errorf("glyph %q missing", c)
-			continue
-		}
-		lit := 0
-		for _, row := range g {
-			if row&^0x1F != 0 {
-				t.Errorf("glyph %q row %05b wider than %d", c, row, glyphW)
-			}
-			if row != 0 {
-				lit++
-			}
-		}
-		if lit == 0 {
-			t.Errorf("glyph %q is blank", c)
-		}
-	}
-	// Digits must all differ, or the clock could not be read.
-	seen := map[[glyphH]uint8]byte{}
-	for _, c := range []byte("0123456789") {
-		g, _ := glyph(c)
-		if d, dup := seen[g]; dup {
-			t.Errorf("glyphs %q and %q are the same", c, d)
-		}
-		seen[g] = c
-	}
-	if _, ok := glyph('?'); ok {
-		t.Error("glyph '?' should be missing")
-	}
-}
-
 // render draws s at scale into a small plane and returns it as text art.
 func render(s string, scale, w, h, x0, y0 int) string {
 	y := make([]byte, w*h)

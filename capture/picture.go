@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"onair/internal/font"
 	"onair/internal/testsignal"
 )
 
@@ -62,7 +63,7 @@ func newPicture(w, h int) (*picture, error) {
 	p.moveY0 = p.barsY1
 	p.moveY1 = p.moveY0 + max(2, h/12)
 	p.boxW = max(2, w/16)
-	p.scale = max(1, min(h/90, w/(2*13*advance)))
+	p.scale = max(1, min(h/90, w/(2*13*font.Advance)))
 	p.textX = max(2, w/32)
 	p.textY[0] = p.moveY1 + 2*p.scale
 	p.textY[1] = p.textY[0] + lineHeight*p.scale

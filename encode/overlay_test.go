@@ -12,39 +12,6 @@ import (
 // testWall is the wall-clock time the renderer tests draw.
 var testWall = time.Date(2024, 5, 6, 7, 8, 9, 0, time.Local)
 
-func TestGlyphs(t *testing.T) {
-	seen := map[[glyphH]uint8]rune{}
-	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" {
-		g, ok := glyph(c)
-		if !ok {
-			t.Errorf("glyph %q missing", c)
-			continue
-		}
-		lit := 0
-		for _, row := range g {
-			if row&^0x1F != 0 {
-				t.Errorf("glyph %q row %05b wider than %d", c, row, glyphW)
-			}
-			if row != 0 {
-				lit++
-			}
-		}
-		if lit == 0 {
-			t.Errorf("glyph %q is blank", c)
-		}
-		if d, dup := seen[g]; dup {
-			t.Errorf("glyphs %q and %q are the same", c, d)
-		}
-		seen[g] = c
-		if lower, _ := glyph(c + 'a' - 'A'); c >= 'A' && lower != g {
-			t.Errorf("glyph %q differs from %q", c+'a'-'A', c)
-		}
-	}
-	if _, ok := glyph('~'); ok {
-		t.Error("glyph '~' should be missing")
-	}
-}
-
 // patternFrame is a w x h YUV420P frame with a gradient in every plane, so
 // that any change shows.
 func patternFrame(w, h int) *media.VideoFrame {
