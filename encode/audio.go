@@ -203,25 +203,7 @@ func (e *AudioEncoder) encodeOne() ([]*media.Packet, error) {
 }
 
 func (e *AudioEncoder) receive() ([]*media.Packet, error) {
-	tb := astiav.NewRational(1, e.cfg.SampleRate)
-	var out []*media.Packet
-	for {
-		err := e.cc.ReceivePacket(e.pkt)
-		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
-			return out, nil
-		}
-		if err != nil {
-			return out, fmt.Errorf("receiving from the AAC encoder: %w", err)
-		}
-		out = append(out, &media.Packet{
-			Codec: media.CodecAAC,
-			PTS:   fromTicks(e.pkt.Pts(), tb),
-			DTS:   fromTicks(e.pkt.Dts(), tb),
-			Key:   true,
-			Data:  append([]byte(nil), e.pkt.Data()...),
-		})
-		e.pkt.Unref()
-	}
+	return receivePackets(e.cc, e.pkt, media.CodecAAC, astiav.NewRational(1, e.cfg.SampleRate), "the AAC encoder")
 }
 
 // Flush drains the encoder's delayed packets; queued samples shorter than

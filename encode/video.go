@@ -303,24 +303,7 @@ func (e *VideoEncoder) freeScaler() {
 }
 
 func (e *VideoEncoder) receive() ([]*media.Packet, error) {
-	var out []*media.Packet
-	for {
-		err := e.cc.ReceivePacket(e.pkt)
-		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
-			return out, nil
-		}
-		if err != nil {
-			return out, fmt.Errorf("receiving from libx264: %w", err)
-		}
-		out = append(out, &media.Packet{
-			Codec: media.CodecH264,
-			PTS:   fromTicks(e.pkt.Pts(), videoTimeBase()),
-			DTS:   fromTicks(e.pkt.Dts(), videoTimeBase()),
-			Key:   e.pkt.Flags().Has(astiav.PacketFlagKey),
-			Data:  append([]byte(nil), e.pkt.Data()...),
-		})
-		e.pkt.Unref()
-	}
+	return receivePackets(e.cc, e.pkt, media.CodecH264, videoTimeBase(), "libx264")
 }
 
 // Flush drains the packets the encoder still holds (B-frames, lookahead).
