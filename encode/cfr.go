@@ -30,17 +30,17 @@ import (
 //     until the drift carried it past.
 //   - Late capture: when slot L holds a main frame (not a repeat), a frame
 //     whose own slot is L+2 but which falls within slotLate (0.35) slots
-//     after slot L+1's window closed takes the empty slot L+1. A capture that ran late once (a screen grab that waited for
-//     the X server, a scheduler hiccup) thus keeps its slot, and the next
-//     frame, on time, takes its own: without this, one late frame would
-//     cost a repeat and a drop. ffmpeg's CFR conversion is as lenient
-//     (±1.1 frames before it drops or duplicates). After a repeat the rule
-//     is off: the feed has already missed a slot, and a frame on time for
-//     its own slot keeps it (a 10 fps feed stays on the 30 fps grid).
-//
-// In short: a main frame at grid position x (slots since origin) is
-// emitted iff x ≥ L + ¾ − 0.15, into slot L+1 when x < L + 1¾ (+ 0.35 when
-// slot L holds a main frame), else into slot floor(x + ¼).
+//     after slot L+1's window closed takes the empty slot L+1. A capture
+//     that ran late once (a screen grab that waited for the X server, a
+//     scheduler hiccup) thus keeps its slot, and the next frame, on time,
+//     takes its own: without this, one late frame would cost a repeat and
+//     a drop. ffmpeg's CFR conversion is more lenient still (±1.1 frames
+//     before it drops or duplicates). After a repeat the rule is off: the
+//     feed has already missed a slot, and a frame on time for its own slot
+//     keeps it (a 10 fps feed stays on the 30 fps grid). In short: a main
+//     frame at grid position x (slots since origin) is emitted iff
+//     x ≥ L + ¾ − 0.15, into slot L+1 when x < L + 1¾ (+ 0.35 when slot L
+//     holds a main frame), else into slot floor(x + ¼).
 //   - A slot no main frame took gets a repeat of the last output, with PTS
 //     lastMainPTS + k·T (k slots after the last main frame). The repeat of
 //     slot n is due when slot n's window has closed on the arrival timeline
