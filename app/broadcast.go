@@ -494,7 +494,6 @@ func (b *Broadcast) sample() liveSample {
 		d.Network += st.Dropped
 		s.reconnects += st.Reconnects
 	}
-	s.dropped = d.Source + d.Preprocess + d.Encoder + d.Network
 	s.state = state.String()
 	return s
 }

@@ -517,7 +517,7 @@ func (s *studioView) goLive(then func(ok bool)) {
 		s.g.br.post(func() {
 			s.ended()
 			s.setStatus(fmt.Sprintf("Stream ended: %d frames sent, %d dropped, %d reconnects.",
-				final.framesSent, final.dropped, final.reconnects))
+				final.framesSent, final.drops.total(), final.reconnects))
 		})
 	}()
 }

@@ -43,7 +43,7 @@ func TestLiveToServe(t *testing.T) {
 			t.Errorf("%s: %+v", url, p.Streams)
 		}
 	}
-	if s := b.sample(); s.state != "live" || s.dropped != 0 {
-		t.Errorf("publisher: state %s, dropped %d", s.state, s.dropped)
+	if s := b.sample(); s.state != "live" || s.drops.total() != 0 {
+		t.Errorf("publisher: state %s, dropped %d", s.state, s.drops.total())
 	}
 }

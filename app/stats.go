@@ -19,7 +19,6 @@ type liveSample struct {
 	framesSent int64
 	videoBytes uint64
 	audioBytes uint64
-	dropped    int64 // the sum of drops
 	drops      dropCounts
 	encodeP50  time.Duration
 	queueSpan  time.Duration
@@ -49,6 +48,9 @@ type dropCounts struct {
 	Network int64 `json:"network"`
 }
 
+// total is the number of drops, wherever they happened.
+func (d dropCounts) total() int64 { return d.Source + d.Preprocess + d.Encoder + d.Network }
+
 // text is "dropped N", followed by where when N > 0: "dropped 5 (source
 // 1, network 4)".
 func (d dropCounts) text() string {
@@ -61,11 +63,10 @@ func (d dropCounts) text() string {
 			parts = append(parts, fmt.Sprintf("%s %d", p.name, p.n))
 		}
 	}
-	total := d.Source + d.Preprocess + d.Encoder + d.Network
-	if total == 0 {
+	if len(parts) == 0 {
 		return "dropped 0"
 	}
-	return fmt.Sprintf("dropped %d (%s)", total, strings.Join(parts, ", "))
+	return fmt.Sprintf("dropped %d (%s)", d.total(), strings.Join(parts, ", "))
 }
 
 // liveLine is a `--stats-json` line for `onair live` (see
@@ -120,7 +121,7 @@ func rates(prev, cur liveSample, final bool) liveLine {
 		VideoKbps:   round1(float64(cur.videoBytes-prev.videoBytes) * 8 / 1000 / dt),
 		AudioKbps:   round1(float64(cur.audioBytes-prev.audioBytes) * 8 / 1000 / dt),
 		FramesSent:  cur.framesSent,
-		Dropped:     cur.dropped,
+		Dropped:     cur.drops.total(),
 		Drops:       cur.drops,
 		EncodeMsP50: round1(float64(cur.encodeP50) / float64(time.Millisecond)),
 		QueueMs:     round1(float64(cur.queueSpan) / float64(time.Millisecond)),
