@@ -153,19 +153,8 @@ type File struct {
 // decode it), ErrNoStream (a stream asked for is missing) or
 // ErrInvalidConfig.
 func OpenFile(cfg FileConfig) (*File, error) {
-	if cfg.SampleRate == 0 {
-		cfg.SampleRate = 48000
-	}
-	if cfg.Channels == 0 {
-		cfg.Channels = 2
-	}
-	if cfg.SampleRate < minFileRate || cfg.SampleRate > maxFileRate {
-		return nil, fmt.Errorf("%w: sample rate (%d) must be in %d..%d",
-			ErrInvalidConfig, cfg.SampleRate, minFileRate, maxFileRate)
-	}
-	if cfg.Channels < 1 || cfg.Channels > maxFileChannels {
-		return nil, fmt.Errorf("%w: channel count (%d) must be in 1..%d",
-			ErrInvalidConfig, cfg.Channels, maxFileChannels)
+	if err := audioFormat(&cfg.SampleRate, &cfg.Channels, minFileRate, maxFileRate, maxFileChannels); err != nil {
+		return nil, err
 	}
 	if cfg.Path == "" {
 		return nil, fmt.Errorf("%w: no media file path given", ErrInvalidConfig)

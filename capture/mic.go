@@ -124,22 +124,11 @@ type Mic struct {
 // those that exist); ErrDeviceBusy when the device exists but cannot be
 // opened.
 func NewMic(cfg MicConfig) (*Mic, error) {
-	if cfg.SampleRate == 0 {
-		cfg.SampleRate = 48000
-	}
-	if cfg.Channels == 0 {
-		cfg.Channels = 2
+	if err := audioFormat(&cfg.SampleRate, &cfg.Channels, MinMicRate, MaxMicRate, MaxMicChannels); err != nil {
+		return nil, err
 	}
 	if cfg.Period == 0 {
 		cfg.Period = 10 * time.Millisecond
-	}
-	if cfg.SampleRate < MinMicRate || cfg.SampleRate > MaxMicRate {
-		return nil, fmt.Errorf("%w: sample rate (%d) must be in %d..%d",
-			ErrInvalidConfig, cfg.SampleRate, MinMicRate, MaxMicRate)
-	}
-	if cfg.Channels < 1 || cfg.Channels > MaxMicChannels {
-		return nil, fmt.Errorf("%w: channel count (%d) must be in 1..%d",
-			ErrInvalidConfig, cfg.Channels, MaxMicChannels)
 	}
 	if cfg.Period < MinMicPeriod || cfg.Period > MaxMicPeriod {
 		return nil, fmt.Errorf("%w: period (%v) must be in %v..%v",

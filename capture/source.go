@@ -2,6 +2,7 @@ package capture
 
 import (
 	"errors"
+	"fmt"
 
 	"onair/internal/media"
 )
@@ -82,3 +83,22 @@ var (
 	// opened (another program holds it, or permission is denied).
 	ErrDeviceBusy = errors.New("capture: device busy or not permitted")
 )
+
+// audioFormat fills in an audio source's default sample rate (48 kHz) and
+// channel count (2) and checks them against the source's limits; errors
+// wrap ErrInvalidConfig.
+func audioFormat(rate, channels *int, minRate, maxRate, maxChannels int) error {
+	if *rate == 0 {
+		*rate = 48000
+	}
+	if *channels == 0 {
+		*channels = 2
+	}
+	if *rate < minRate || *rate > maxRate {
+		return fmt.Errorf("%w: sample rate (%d) must be in %d..%d", ErrInvalidConfig, *rate, minRate, maxRate)
+	}
+	if *channels < 1 || *channels > maxChannels {
+		return fmt.Errorf("%w: channel count (%d) must be in 1..%d", ErrInvalidConfig, *channels, maxChannels)
+	}
+	return nil
+}

@@ -64,22 +64,11 @@ type TestTone struct {
 // NewTestTone checks cfg and fills in defaults. It returns an error
 // wrapping ErrInvalidConfig when a field is out of range.
 func NewTestTone(cfg TestToneConfig) (*TestTone, error) {
-	if cfg.SampleRate == 0 {
-		cfg.SampleRate = 48000
-	}
-	if cfg.Channels == 0 {
-		cfg.Channels = 2
+	if err := audioFormat(&cfg.SampleRate, &cfg.Channels, MinTestToneRate, MaxTestToneRate, MaxTestToneChannels); err != nil {
+		return nil, err
 	}
 	if cfg.BlockSamples == 0 {
 		cfg.BlockSamples = 1024
-	}
-	if cfg.SampleRate < MinTestToneRate || cfg.SampleRate > MaxTestToneRate {
-		return nil, fmt.Errorf("%w: sample rate (%d) must be in %d..%d",
-			ErrInvalidConfig, cfg.SampleRate, MinTestToneRate, MaxTestToneRate)
-	}
-	if cfg.Channels < 1 || cfg.Channels > MaxTestToneChannels {
-		return nil, fmt.Errorf("%w: channel count (%d) must be in 1..%d",
-			ErrInvalidConfig, cfg.Channels, MaxTestToneChannels)
 	}
 	if d := testsignal.SampleOffset(int64(cfg.BlockSamples), cfg.SampleRate); cfg.BlockSamples < 1 ||
 		d < MinTestToneBlock || d > MaxTestToneBlock {
