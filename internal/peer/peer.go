@@ -13,7 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"slices"
+	"strings"
 )
 
 // ErrMissing is returned when a peer program is not installed.
@@ -37,4 +40,16 @@ func FreePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// envWithout is this process's environment without the variables named.
+func envWithout(names ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, k) {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

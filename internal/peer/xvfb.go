@@ -114,13 +114,7 @@ func (x *Xvfb) Socket() string {
 // Env is the environment for a client of this server: this process's, with
 // DISPLAY set to it (for screen S, set DISPLAY to Display+".S" instead).
 func (x *Xvfb) Env() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DISPLAY=") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "DISPLAY="+x.Display)
+	return append(envWithout("DISPLAY"), "DISPLAY="+x.Display)
 }
 
 // Log is what the server printed.
