@@ -35,7 +35,6 @@ type driftPlan struct {
 	least   time.Duration // least lateness in the window so far
 	have    bool          // least is valid
 	pending int           // slips left: > 0 insert, < 0 leave out
-	slipped int64         // samples inserted or left out, in all
 }
 
 // reset starts a new window at count and drops the plan (after a
@@ -66,11 +65,9 @@ func (d *driftPlan) next(dev time.Duration, count int64, n, rate int) int {
 	switch {
 	case d.pending > 0:
 		d.pending--
-		d.slipped++
 		return 1
 	case d.pending < 0:
 		d.pending++
-		d.slipped++
 		return -1
 	}
 	return 0
