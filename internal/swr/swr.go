@@ -316,32 +316,6 @@ func (r *Resampler) grow(dst []float32, in int) ([]float32, int, error) {
 	return slices.Grow(dst, size)[:len(dst)+size], int(n), nil
 }
 
-// Compensate changes the output's length without changing its rate, to
-// follow a clock that drifts: over the next distance output samples it
-// produces sampleDelta more samples (fewer when negative) than the
-// conversion otherwise would, by resampling slightly. A new call replaces
-// the compensation in progress; Compensate(0, 0) ends it. |sampleDelta|
-// must be below distance. On a Resampler whose rates are equal, the first
-// call turns resampling on: libswresample re-initialises the context, and
-// from then on the output is delayed by the resampling filter (some 16
-// samples), as it is when the rates differ.
-func (r *Resampler) Compensate(sampleDelta, distance int) error {
-	if r == nil || r.ctx == nil {
-		return fmt.Errorf("compensating: %w", ErrClosed)
-	}
-	abs := sampleDelta
-	if abs < 0 {
-		abs = -abs // wraps for math.MinInt, which the first test rejects
-	}
-	if sampleDelta < -math.MaxInt32 || distance < 0 || distance > math.MaxInt32 || (sampleDelta != 0 && abs >= distance) {
-		return fmt.Errorf("%w: compensation of %d samples over %d", ErrInvalidArgument, sampleDelta, distance)
-	}
-	if ret := C.swr_set_compensation(r.ctx, C.int(sampleDelta), C.int(distance)); ret < 0 {
-		return r.ffmpegError(fmt.Sprintf("compensating %d samples over %d", sampleDelta, distance), ret)
-	}
-	return nil
-}
-
 // Close frees the Resampler's context. It is safe to call more than once,
 // and on nil.
 func (r *Resampler) Close() {

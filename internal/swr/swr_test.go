@@ -231,71 +231,6 @@ func TestMonoToStereo(t *testing.T) {
 	}
 }
 
-// countOut is the number of samples out for seconds s of a 1 kHz sine
-// fed in 10 ms blocks, after comp(r) (when not nil).
-func countOut(t *testing.T, inRate, outRate int, s float64, comp func(*Resampler) error) int {
-	t.Helper()
-	r, err := NewFloat(inRate, 1, outRate, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if comp != nil {
-		if err := comp(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var out []float32
-	total := 0
-	block := inRate / 100
-	for at := 0; at < int(s*float64(inRate)); at += block {
-		if out, err = r.ConvertFloat(floats([]tone{{1000, 0.5}}, inRate, at, block), out[:0]); err != nil {
-			t.Fatal(err)
-		}
-		total += len(out)
-	}
-	return total
-}
-
-func TestCompensate(t *testing.T) {
-	for _, c := range []struct {
-		in, out        int
-		delta, distant int
-	}{
-		{48000, 48000, 480, 48000},
-		{48000, 48000, -480, 48000},
-		{44100, 48000, 240, 24000},
-		{44100, 48000, -100, 48000},
-	} {
-		// Compensate(0, 0) for the base as well: at equal rates the first
-		// Compensate turns resampling on, which delays the output.
-		base := countOut(t, c.in, c.out, 2, func(r *Resampler) error { return r.Compensate(0, 0) })
-		got := countOut(t, c.in, c.out, 2, func(r *Resampler) error { return r.Compensate(c.delta, c.distant) })
-		// The compensation spans less than the 2 s fed, so all of it shows.
-		if d := got - base; math.Abs(float64(d-c.delta)) > 2 {
-			t.Errorf("%d→%d Hz, %+d samples over %d: %d samples out, %d without, a difference of %d",
-				c.in, c.out, c.delta, c.distant, got, base, d)
-		}
-	}
-	// Turning resampling on at equal rates delays the output by the filter.
-	if plain, on := countOut(t, 48000, 48000, 1, nil), countOut(t, 48000, 48000, 1, func(r *Resampler) error { return r.Compensate(0, 0) }); plain != 48000 || on >= plain || on < plain-64 {
-		t.Errorf("48 kHz to 48 kHz: %d samples out for 48000 in, %d once resampling", plain, on)
-	} else {
-		t.Logf("48 kHz to 48 kHz: resampling delays the output by %d samples", plain-on)
-	}
-	// Compensation ended by Compensate(0, 0) before any output: nothing changes.
-	base := countOut(t, 44100, 48000, 1, nil)
-	got := countOut(t, 44100, 48000, 1, func(r *Resampler) error {
-		if err := r.Compensate(480, 48000); err != nil {
-			return err
-		}
-		return r.Compensate(0, 0)
-	})
-	if got != base {
-		t.Errorf("compensation cancelled: %d samples out, %d without", got, base)
-	}
-}
-
 func TestClose(t *testing.T) {
 	r, err := NewFloat(48000, 2, 44100, 2)
 	if err != nil {
@@ -307,9 +242,6 @@ func TestClose(t *testing.T) {
 	nilR.Close()
 	if _, err := r.ConvertFloat(make([]float32, 20), nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("ConvertFloat after Close: %v", err)
-	}
-	if err := r.Compensate(1, 100); !errors.Is(err, ErrClosed) {
-		t.Errorf("Compensate after Close: %v", err)
 	}
 	f := audioFrame(t, astiav.SampleFormatS16, 48000, []tone{{1000, 0.5}}, 0, 100)
 	fr, err := NewFromFrame(f, 48000, 2)
@@ -427,10 +359,5 @@ func TestBadArguments(t *testing.T) {
 	}
 	if out, err := fl.ConvertFloat(nil, []float32{1}); err != nil || len(out) != 1 {
 		t.Errorf("ConvertFloat of nothing: %v, %v", out, err)
-	}
-	for _, c := range [][2]int{{1, 0}, {-1, 0}, {0, -1}, {100, 100}, {-100, 100}, {math.MinInt, 1 << 30}, {1, math.MaxInt32 + 1}} {
-		if err := fl.Compensate(c[0], c[1]); !errors.Is(err, ErrInvalidArgument) {
-			t.Errorf("Compensate(%d, %d): %v, want ErrInvalidArgument", c[0], c[1], err)
-		}
 	}
 }
