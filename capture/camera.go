@@ -381,10 +381,7 @@ func (s *Camera) Mode() CameraMode { return s.mode }
 // not block; the frame then belongs to the callee, who must Release it.
 // Start returns ErrStarted when called twice and ErrClosed after Close.
 func (s *Camera) Start(out func(*media.VideoFrame)) error {
-	if out == nil {
-		return fmt.Errorf("capture: camera: nil frame consumer")
-	}
-	return s.run.start(func(ctx context.Context) { s.loop(ctx, out) })
+	return startLoop(&s.run, "camera", out, s.loop)
 }
 
 // Close stops the source, returns once its goroutine has ended (at most

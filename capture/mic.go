@@ -226,10 +226,7 @@ func (m *Mic) Device() Device {
 // called twice, ErrClosed after Close, and ErrDeviceBusy (wrapped) when the
 // device does not start.
 func (m *Mic) Start(out func(*media.AudioFrame)) error {
-	if out == nil {
-		return fmt.Errorf("capture: mic: nil frame consumer")
-	}
-	if err := m.run.start(func(ctx context.Context) { m.loop(ctx, out) }); err != nil {
+	if err := startLoop(&m.run, "mic", out, m.loop); err != nil {
 		return err
 	}
 	if err := m.dev.Start(); err != nil {

@@ -51,3 +51,12 @@ func (r *runner) stop() {
 		<-done
 	}
 }
+
+// startLoop starts loop(ctx, out) on r, as a source's Start does; a nil
+// out is refused with an error naming the source (what).
+func startLoop[F any](r *runner, what string, out func(F), loop func(context.Context, func(F))) error {
+	if out == nil {
+		return fmt.Errorf("capture: %s: nil frame consumer", what)
+	}
+	return r.start(func(ctx context.Context) { loop(ctx, out) })
+}

@@ -477,10 +477,7 @@ func (s *Screen) SharedMemory() bool { return s.g.shm }
 // must not block; the frame then belongs to the callee, who must Release
 // it. Start returns ErrStarted when called twice and ErrClosed after Close.
 func (s *Screen) Start(out func(*media.VideoFrame)) error {
-	if out == nil {
-		return fmt.Errorf("capture: screen: nil frame consumer")
-	}
-	return s.run.start(func(ctx context.Context) { s.loop(ctx, out) })
+	return startLoop(&s.run, "screen", out, s.loop)
 }
 
 // Close stops the source, returns once its goroutine has ended and

@@ -93,10 +93,7 @@ func (s *TestTone) Config() TestToneConfig { return s.cfg }
 // belongs to the callee. Start returns ErrStarted when called twice and
 // ErrClosed after Close.
 func (s *TestTone) Start(out func(*media.AudioFrame)) error {
-	if out == nil {
-		return fmt.Errorf("capture: tone: nil frame consumer")
-	}
-	return s.run.start(func(ctx context.Context) { s.loop(ctx, out) })
+	return startLoop(&s.run, "tone", out, s.loop)
 }
 
 // Close stops the source and returns once its goroutine has ended; no

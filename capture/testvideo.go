@@ -130,10 +130,7 @@ func (s *TestVideo) Config() TestVideoConfig { return s.cfg }
 // waits); the frame then belongs to the callee, who must Release it. Start
 // returns ErrStarted when called twice and ErrClosed after Close.
 func (s *TestVideo) Start(out func(*media.VideoFrame)) error {
-	if out == nil {
-		return fmt.Errorf("capture: testsrc: nil frame consumer")
-	}
-	return s.run.start(func(ctx context.Context) { s.loop(ctx, out) })
+	return startLoop(&s.run, "testsrc", out, s.loop)
 }
 
 // Close stops the source and returns once its goroutine has ended; no
