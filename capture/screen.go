@@ -556,17 +556,18 @@ func (s *Screen) loop(ctx context.Context, out func(*media.VideoFrame)) {
 // frame's Release) may run on any goroutine and makes no X call unless
 // the grabber is closing.
 type xgrab struct {
-	dp     *C.Display
-	screen C.int
-	root   C.Window
-	rect   image.Rectangle
-	rootW  C.int // current root size, from ConfigureNotify
-	rootH  C.int
-	shm    bool
-	cursor bool // draw the mouse pointer
-	stride int
-	pool   *framePool // buffers of the XGetImage path
-	log    *slog.Logger
+	dp      *C.Display
+	screen  C.int
+	root    C.Window
+	rect    image.Rectangle
+	rootW   C.int // current root size, from ConfigureNotify
+	rootH   C.int
+	shm     bool
+	cursor  bool // draw the mouse pointer
+	screens int  // the display's screen count
+	stride  int
+	pool    *framePool // buffers of the XGetImage path
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	free   []*C.onair_seg
@@ -577,15 +578,16 @@ type xgrab struct {
 
 func newXGrab(dp *C.Display, screen int, rect, whole image.Rectangle, allowShm bool, log *slog.Logger) *xgrab {
 	g := &xgrab{
-		limit:  maxScreenSegments,
-		dp:     dp,
-		screen: C.int(screen),
-		root:   C.XRootWindow(dp, C.int(screen)),
-		rect:   rect,
-		rootW:  C.int(whole.Dx()),
-		rootH:  C.int(whole.Dy()),
-		stride: rect.Dx() * 4,
-		log:    log,
+		limit:   maxScreenSegments,
+		dp:      dp,
+		screen:  C.int(screen),
+		root:    C.XRootWindow(dp, C.int(screen)),
+		rect:    rect,
+		rootW:   C.int(whole.Dx()),
+		rootH:   C.int(whole.Dy()),
+		screens: int(C.XScreenCount(dp)),
+		stride:  rect.Dx() * 4,
+		log:     log,
 	}
 	// Hear of screen resizes (RandR), so that a region that no longer fits
 	// stops the source instead of drawing an X error, which would end the
@@ -717,9 +719,20 @@ func (g *xgrab) grab(clock media.Clock, seq int64) (*media.VideoFrame, error) {
 	}
 	f.PTS = t0.Add(t1.Sub(t0) / 2).Sub(clock.Start())
 	if g.cursor {
-		drawCursor(g.dp, g.root, g.rect.Min.X, g.rect.Min.Y, w, h, f.Planes[0], g.stride)
+		g.drawPointer(f.Planes[0])
 	}
 	return f, nil
+}
+
+// drawPointer draws the mouse pointer into buf, a grab of the region, when
+// it is on this screen. No request is made once the connection is lost:
+// one could wait for ever (see onair_x_dead).
+func (g *xgrab) drawPointer(buf []byte) {
+	alive := func() bool { return C.onair_x_dead(g.dp) == 0 }
+	if !alive() || (g.screens > 1 && (!pointerHere(g.dp, g.root) || !alive())) {
+		return
+	}
+	drawCursor(g.dp, g.rect.Min.X, g.rect.Min.Y, g.rect.Dx(), g.rect.Dy(), buf, g.stride)
 }
 
 // errLostX is the grab's error once the X server has gone.

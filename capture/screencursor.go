@@ -14,19 +14,19 @@ static int onair_cursor_ok(Display *dp) {
 	return major >= 1;
 }
 
+// onair_pointer_here tells whether the pointer is on root's screen.
+static int onair_pointer_here(Display *dp, Window root) {
+	Window r, child;
+	int x, y, wx, wy;
+	unsigned int mask;
+	return XQueryPointer(dp, root, &r, &child, &x, &y, &wx, &wy, &mask);
+}
+
 // onair_cursor_draw blends the pointer's image, where it overlaps the w×h
 // region whose top-left is at rx,ry on the screen, into dst (32-bit BGRX
-// rows of stride bytes) of the screen whose root window is root. The image
-// is premultiplied ARGB, one pixel in each unsigned long. It returns 0 when
-// the pointer is on another screen or the server gave no image.
-static int onair_cursor_draw(Display *dp, Window root, int rx, int ry, int w, int h, unsigned char *dst, int stride) {
-	if (ScreenCount(dp) > 1) {
-		// The pointer's image says nothing of its screen: ask where it is.
-		Window r, child;
-		int x, y, wx, wy;
-		unsigned int mask;
-		if (!XQueryPointer(dp, root, &r, &child, &x, &y, &wx, &wy, &mask)) return 0; // on another screen
-	}
+// rows of stride bytes). The image is premultiplied ARGB, one pixel in each
+// unsigned long. It returns 0 when the server gave no image.
+static int onair_cursor_draw(Display *dp, int rx, int ry, int w, int h, unsigned char *dst, int stride) {
 	XFixesCursorImage *c = XFixesGetCursorImage(dp);
 	if (!c) return 0;
 	int x0 = c->x - c->xhot - rx, y0 = c->y - c->yhot - ry;
@@ -59,13 +59,17 @@ import "unsafe"
 // cursorSupported tells whether dp's server can give the pointer's image.
 func cursorSupported(dp *C.Display) bool { return C.onair_cursor_ok(dp) != 0 }
 
+// pointerHere tells whether the mouse pointer is on root's screen (the
+// pointer's image says nothing of its screen). One round trip.
+func pointerHere(dp *C.Display, root C.Window) bool { return C.onair_pointer_here(dp, root) != 0 }
+
 // drawCursor blends the mouse pointer into buf, a BGRX picture of the
-// region rx,ry,w,h of root's screen with stride bytes per row (the
-// server's pointer position and image, as ffmpeg's x11grab draws it). It
-// is one round trip to the server (two on a display of several screens).
-func drawCursor(dp *C.Display, root C.Window, rx, ry, w, h int, buf []byte, stride int) bool {
+// region rx,ry,w,h of the pointer's screen with stride bytes per row (the
+// server's pointer position and image, as ffmpeg's x11grab draws it). One
+// round trip.
+func drawCursor(dp *C.Display, rx, ry, w, h int, buf []byte, stride int) bool {
 	if len(buf) < stride*h || w <= 0 || h <= 0 {
 		return false
 	}
-	return C.onair_cursor_draw(dp, root, C.int(rx), C.int(ry), C.int(w), C.int(h), (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(stride)) != 0
+	return C.onair_cursor_draw(dp, C.int(rx), C.int(ry), C.int(w), C.int(h), (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(stride)) != 0
 }
