@@ -102,7 +102,14 @@ func TestGUIWindowUnderXvfb(t *testing.T) {
 			t.Fatalf("after SIGTERM: %v; output:\n%s", err, stderr.String())
 		}
 	case <-time.After(15 * time.Second):
-		t.Fatalf("no exit within 15 s of SIGTERM; output:\n%s", stderr.String())
+		// SIGQUIT: the Go runtime prints every goroutine's stack, so the
+		// failure says where the shutdown stuck.
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+		}
+		t.Fatalf("no exit within 15 s of SIGTERM; output, with the goroutines after SIGQUIT:\n%s", stderr.String())
 	}
 	out := withoutFynePrefsRace(stderr.String())
 	if out != stderr.String() {
