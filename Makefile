@@ -27,7 +27,7 @@ run: deps-test build
 test: deps-test
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 25m $(PKGS)
-	$(GO) test -count=1 -race -timeout 10m ./internal/... ./publish/... ./player/...
+	$(GO) test -count=1 -race -timeout 20m $(PKGS)
 	@$(MAKE) --no-print-directory fuzz
 
 # Every Fuzz target of our own parsers, briefly, on top of the committed corpus.

@@ -7,8 +7,8 @@ require (
 	github.com/asticode/go-astiav v0.16.0
 	github.com/gen2brain/malgo v0.11.24
 	github.com/pion/mediadevices v0.9.4
-	github.com/yutopp/go-amf0 v0.1.0
 	github.com/yutopp/go-rtmp v0.0.7
+	golang.org/x/sys v0.30.0
 )
 
 require (
@@ -63,10 +63,10 @@ require (
 	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/wlynxg/anet v0.0.5 // indirect
 	github.com/yuin/goldmark v1.7.8 // indirect
+	github.com/yutopp/go-amf0 v0.1.0 // indirect
 	golang.org/x/crypto v0.33.0 // indirect
 	golang.org/x/image v0.24.0 // indirect
 	golang.org/x/net v0.35.0 // indirect
-	golang.org/x/sys v0.30.0 // indirect
 	golang.org/x/text v0.22.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

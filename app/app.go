@@ -1,6 +1,7 @@
 // Package app is OnAir's front: the command line and the Fyne window
-// (gui*.go). It alone decides where logs go; the engines it drives take a
-// *slog.Logger and return errors.
+// (gui*.go). It drives the broadcast engine (app/engine), the player and
+// the loopback server. It alone decides where logs go; the engines it
+// drives take a *slog.Logger and return errors.
 package app
 
 import (

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"onair/app/engine"
 	"onair/player"
 	"onair/publish/loopback"
 )
@@ -54,7 +55,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer srv.Close()
 	url := "rtmp://" + srv.RTMPAddr() + "/live/preview"
-	b, err := StartBroadcast(ctx, BroadcastConfig{
+	b, err := engine.Start(ctx, engine.Config{
 		Video: "testsrc", Audio: "tone", Width: w, Height: h, FPS: fps, VideoBitrate: vb, AudioBitrate: 128_000,
 		Preset: *preset, Profile: "high", KeyInterval: 2 * time.Second, URLs: []string{url}, Logger: log,
 	})
@@ -82,15 +83,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var prevPlay playSample
-	var prevLive liveSample
+	var prevLive engine.Sample
 	emit := func(final bool) {
 		ps := sampleOf(p.Stats(), p)
-		ls := b.sample()
+		ls := b.Sample()
 		pl := playLineFrom(prevPlay, ps, final)
-		ll := rates(prevLive, ls, final)
+		ll := rates(prevLive, ls, final, nil)
 		if final {
 			pl = playLineFrom(playSample{}, ps, true)
-			ll = rates(liveSample{}, ls, true)
+			ll = rates(engine.Sample{}, ls, true, nil)
 			if pl.State == "playing" {
 				pl.State = "ended"
 			}

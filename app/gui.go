@@ -20,6 +20,7 @@ import (
 
 	_ "onair/app/guilocale" // a locale Fyne can parse, before Fyne reads it
 	"onair/assets"
+	"onair/internal/logx"
 )
 
 // guiAppID is the application ID of FyneApp.toml; Fyne keeps the
@@ -30,6 +31,8 @@ const guiAppID = "dev.onair.studio"
 const (
 	defaultRTMPAddr = "127.0.0.1:1935"
 	defaultHTTPAddr = "127.0.0.1:8080"
+	// defaultRTMPSAddr: RTMPS beside RTMP, as MediaMTX and SRS put it.
+	defaultRTMPSAddr = "127.0.0.1:1936"
 )
 
 // guiOptions are the window's start-up options (the flags) and a few
@@ -40,14 +43,20 @@ type guiOptions struct {
 	// port on the same host (a note in the window says so).
 	RTMPAddr, HTTPAddr         string
 	FallbackRTMP, FallbackHTTP bool
+	// RTMPSAddr, when set, is the loopback's RTMPS address (a free port
+	// on the same host when busy), with the self-signed certificate kept
+	// in CertDir (empty: the user's config folder, onair/).
+	RTMPSAddr, CertDir string
 	// StartStreaming goes live at start; Play opens a URL in the Player
 	// tab at start (after going live, with both).
 	StartStreaming bool
 	Play           string
 	// NullAudio plays silently (no sound device needed).
 	NullAudio bool
-	// SnapshotDir overrides where snapshots go.
+	// SnapshotDir overrides where snapshots go; RecordDir where the
+	// Studio's recordings go.
 	SnapshotDir string
+	RecordDir   string
 	Logger      *slog.Logger
 }
 
@@ -69,6 +78,7 @@ type gui struct {
 	fullscreen, closing, building bool // UI goroutine only
 	wg                            sync.WaitGroup
 	closeOnce                     sync.Once
+	quit                          *quitWatch // the real window only (runGUI)
 }
 
 // runGUI is `onair`, `onair gui` and `onair --flags`: the window.
@@ -80,11 +90,12 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		play      = fs.String("play", "", "open this URL in the Player tab at start")
 		rtmpAddr  = fs.String("rtmp", "", "loopback RTMP address (default "+defaultRTMPAddr+", a free port when that is busy)")
 		httpAddr  = fs.String("http", "", "loopback HTTP address (default "+defaultHTTPAddr+", a free port when that is busy)")
+		rtmpsAddr = fs.String("rtmps", defaultRTMPSAddr, "loopback RTMPS address, self-signed (a free port when that is busy; \"\" turns RTMPS off)")
 		nullAudio = fs.Bool("null-audio", false, "the player plays silently (null audio device)")
 		logLevel  = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
 	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: onair [gui] [--startstreaming] [--play URL] [--rtmp ADDR] [--http ADDR]")
+		fmt.Fprintln(stderr, "Usage: onair [gui] [--startstreaming] [--play URL] [--rtmp ADDR] [--http ADDR] [--rtmps ADDR]")
 		fs.PrintDefaults()
 	}
 	if stop, err := parseFlags(fs, args); stop {
@@ -100,7 +111,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := guiOptions{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, StartStreaming: *start, Play: *play,
+	opts := guiOptions{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, StartStreaming: *start, Play: *play,
 		NullAudio: *nullAudio, Logger: log, FallbackRTMP: *rtmpAddr == "", FallbackHTTP: *httpAddr == ""}
 	if opts.RTMPAddr == "" {
 		opts.RTMPAddr = defaultRTMPAddr
@@ -123,21 +134,15 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	// loop, so ShowAndRun returns and Close below stops the engines (a
 	// broadcast still sends what is queued). Nothing here may touch the
 	// window then: GLFW is gone, and a window call panics. ctx ending for
-	// any other reason ends the loop the same way.
-	stopWatch := make(chan struct{})
-	var watch sync.WaitGroup
-	watch.Add(1)
-	go func() {
-		defer watch.Done()
-		select {
-		case <-ctx.Done():
-			fyne.Do(g.quitLoop)
-		case <-stopWatch:
-		}
-	}()
+	// any other reason ends the loop the same way. The quit watch ends
+	// the program when Fyne's loop does not return (see quitWatch).
+	g.quit = newQuitWatch(ctx, quitGrace, g.quitLoop, func() {
+		g.log.Warn("the window toolkit did not return from its loop within the grace after quitting (a known Fyne race); stopping and exiting", "grace", quitGrace)
+		g.Close()
+		os.Exit(0)
+	})
 	w.ShowAndRun()
-	close(stopWatch)
-	watch.Wait()
+	g.quit.done()
 	g.Close()
 	return nil
 }
@@ -146,6 +151,9 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 // call, so it is safe when the loop has already ended (after a signal,
 // fyne.Do runs it on the calling goroutine, with GLFW terminated).
 func (g *gui) quitLoop() {
+	if g.quit != nil {
+		g.quit.asked()
+	}
 	g.app.Driver().Quit()
 }
 
@@ -165,9 +173,7 @@ func checkDisplay() error {
 // needs: the loopback server, the preview, and the start-up actions. UI
 // goroutine (or before the app runs).
 func newGUI(a fyne.App, w fyne.Window, opts guiOptions) *gui {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	opts.Logger = logx.OrDiscard(opts.Logger)
 	g := &gui{app: a, win: w, opts: opts, log: opts.Logger, prefs: a.Preferences()}
 	g.br = newBridge(fyne.Do, 250*time.Millisecond, time.Second/60)
 	g.onUI(func() {
@@ -335,6 +341,15 @@ func (g *gui) onUI(fn func()) {
 	g.br.ui.Lock()
 	defer g.br.ui.Unlock()
 	fn()
+}
+
+// setText sets a label's text when it differs: Fyne repaints the whole
+// window for any refresh, and the bridge's figures mostly stay the same
+// from one batch to the next; UI goroutine.
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
+	}
 }
 
 // newStatusLabel is a one-line status: long messages end in an ellipsis.

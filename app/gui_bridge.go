@@ -22,6 +22,12 @@ import (
 //     The bridge asks the UI to swap and refresh at most once per
 //     frameEvery, and never while the previous swap is still queued; the
 //     swap takes the newest picture, so older ones are simply replaced.
+//     While pictures flow, the figures ride with them: a frame batch due
+//     statsEvery after the last reading carries the watchers' applies,
+//     and the ticker reads alone only when no picture came for
+//     statsRideFor (or none carried the figures for that long). Fyne
+//     repaints the whole window for any change, so one repaint serves
+//     both (with software rendering a repaint costs 15–20 ms).
 //   - post: a one-off event (went live, an error, a snapshot written), run
 //     on the UI goroutine once, dropped after close.
 //
@@ -50,11 +56,21 @@ type bridge struct {
 	statsInFlight atomic.Bool
 	statsSkipped  atomic.Int64
 	frameBatches  atomic.Int64
+	statsAlone    atomic.Int64 // stats batches queued on their own
+	statsRidden   atomic.Int64 // stats readings carried by a frame batch
+
+	// Bridge goroutine only.
+	lastFrame, lastStats time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
+
+// statsRideFor is how long the ticker leaves the figures to the frame
+// batches: past it, with no picture, they go alone (a preview paced to a
+// few pictures a second still carries them).
+const statsRideFor = time.Second
 
 // newBridge starts the bridge: stats at most every statsEvery (4 Hz in the
 // window), frames at most every frameEvery (the display rate).
@@ -128,15 +144,18 @@ func (b *bridge) onUI(fn func()) func() {
 func (b *bridge) run() {
 	tick := time.NewTicker(b.statsEvery)
 	defer tick.Stop()
-	var lastFrame time.Time
 	for {
 		select {
 		case <-b.ctx.Done():
 			return
 		case <-tick.C:
-			b.flushStats()
+			now := time.Now()
+			if now.Sub(b.lastStats) >= b.statsEvery &&
+				(now.Sub(b.lastFrame) >= statsRideFor || now.Sub(b.lastStats) >= statsRideFor) {
+				b.flushStats(now)
+			}
 		case <-b.wake:
-			if wait := time.Until(lastFrame.Add(b.frameEvery)); wait > 0 {
+			if wait := time.Until(b.lastFrame.Add(b.frameEvery)); wait > 0 {
 				t := time.NewTimer(wait)
 				select {
 				case <-b.ctx.Done():
@@ -145,20 +164,23 @@ func (b *bridge) run() {
 				case <-t.C:
 				}
 			}
-			if b.flushFrames() {
-				lastFrame = time.Now()
+			now := time.Now()
+			if b.flushFrames(now) {
+				b.lastFrame = now
 			}
 		}
 	}
 }
 
-// flushStats reads every watcher and queues one UI batch, unless the last
-// one is still queued.
-func (b *bridge) flushStats() {
+// readStats reads every watcher, unless the last batch of figures is
+// still queued (nil, skipped); the caller queues the applies and stores
+// statsInFlight false once they ran. Bridge goroutine.
+func (b *bridge) readStats(now time.Time) []func() {
 	if b.statsInFlight.Swap(true) {
 		b.statsSkipped.Add(1)
-		return
+		return nil
 	}
+	b.lastStats = now
 	b.mu.Lock()
 	ws := b.watchers
 	b.mu.Unlock()
@@ -168,11 +190,22 @@ func (b *bridge) flushStats() {
 			applies = append(applies, a)
 		}
 	}
+	return applies
+}
+
+// flushStats reads every watcher and queues one UI batch, unless the last
+// one is still queued.
+func (b *bridge) flushStats(now time.Time) {
+	applies := b.readStats(now)
+	if applies == nil {
+		return
+	}
 	b.closeMu.RLock()
 	defer b.closeMu.RUnlock()
 	if b.closed {
 		return
 	}
+	b.statsAlone.Add(1)
 	b.do(b.onUI(func() {
 		defer b.statsInFlight.Store(false)
 		for _, a := range applies {
@@ -183,10 +216,15 @@ func (b *bridge) flushStats() {
 
 // flushFrames queues one UI swap of every surface with a fresh picture,
 // unless the last one is still queued (it will take the newest picture,
-// and asks again if more came meanwhile).
-func (b *bridge) flushFrames() bool {
+// and asks again if more came meanwhile). When the figures are due, it
+// reads them and the same batch applies them.
+func (b *bridge) flushFrames(now time.Time) bool {
 	if b.frameInFlight.Swap(true) {
 		return false
+	}
+	var applies []func()
+	if now.Sub(b.lastStats) >= b.statsEvery {
+		applies = b.readStats(now)
 	}
 	b.mu.Lock()
 	ss := b.surfaces
@@ -197,11 +235,20 @@ func (b *bridge) flushFrames() bool {
 		return false
 	}
 	b.frameBatches.Add(1)
+	if applies != nil {
+		b.statsRidden.Add(1)
+	}
 	b.do(b.onUI(func() {
 		more := false
 		for _, s := range ss {
 			s.show()
 			more = more || s.hasFresh()
+		}
+		if applies != nil {
+			for _, a := range applies {
+				a()
+			}
+			b.statsInFlight.Store(false)
 		}
 		b.frameInFlight.Store(false)
 		if more {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"image"
 	"math"
 	"sync"
@@ -130,13 +131,15 @@ func TestYUV420ToRGBA(t *testing.T) {
 		{"green", 145, 54, 34, 0, 255, 0},
 		{"blue", 41, 240, 110, 0, 0, 255},
 	} {
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		yuv420ToRGBA(dst, mk(c.y, c.u, c.v))
-		px := dst.Pix[4*5:]
-		near := func(a, b byte) bool { d := int(a) - int(b); return d >= -3 && d <= 3 }
-		if !near(px[0], c.r) || !near(px[1], c.g) || !near(px[2], c.b) || px[3] != 255 {
-			t.Errorf("%s: got %v, want %d %d %d", c.name, px[:4], c.r, c.g, c.b)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			dst := image.NewRGBA(image.Rect(0, 0, w, h))
+			yuv420ToRGBA(dst, mk(c.y, c.u, c.v))
+			px := dst.Pix[4*5:]
+			near := func(a, b byte) bool { d := int(a) - int(b); return d >= -3 && d <= 3 }
+			if !near(px[0], c.r) || !near(px[1], c.g) || !near(px[2], c.b) || px[3] != 255 {
+				t.Errorf("%s: got %v, want %d %d %d", c.name, px[:4], c.r, c.g, c.b)
+			}
+		})
 	}
 }
 
@@ -175,24 +178,13 @@ func TestAddRecent(t *testing.T) {
 	}
 }
 
-func TestParseKeyint(t *testing.T) {
-	for in, want := range map[string]time.Duration{"2s": 2 * time.Second, "500ms": 500 * time.Millisecond, "3": 3 * time.Second, " 1.5 ": 1500 * time.Millisecond} {
-		if got, err := parseKeyint(in); err != nil || got != want {
-			t.Errorf("%q: %v %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"", "0", "2 s", "5m", "x"} {
-		if _, err := parseKeyint(in); err == nil {
-			t.Errorf("%q: no error", in)
-		}
-	}
-}
-
 func TestNiceCeil(t *testing.T) {
 	for in, want := range map[float64]float64{0: 1, 33: 40, 30: 30, 2750: 3000, 2600: 3000, 0.07: 0.08, 101: 150} {
-		if got := niceCeil(in); math.Abs(got-want) > 1e-9 {
-			t.Errorf("niceCeil(%g) = %g, want %g", in, got, want)
-		}
+		t.Run(fmt.Sprint(in), func(t *testing.T) {
+			if got := niceCeil(in); math.Abs(got-want) > 1e-9 {
+				t.Errorf("niceCeil(%g) = %g, want %g", in, got, want)
+			}
+		})
 	}
 }
 
@@ -200,5 +192,46 @@ func TestWithoutFynePrefsRace(t *testing.T) {
 	in := "a\n2026/12/01 20:04:01 Fyne error:  Preferences load error:\n2026/12/01 20:04:01   Cause: EOF\n2026/12/01 20:04:01   At: /x/fyne.io/fyne/v2@v2.7.1/app/preferences.go:103\nb\nFyne error: other\n"
 	if got := withoutFynePrefsRace(in); got != "a\nb\nFyne error: other\n" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestBridgeStatsRideWithFrames: while pictures flow, the figures are
+// applied by the frame batches (one repaint for both) at about their own
+// rate; once pictures stop, they go alone.
+func TestBridgeStatsRideWithFrames(t *testing.T) {
+	q := &queueDo{}
+	b := newBridge(q.do, 40*time.Millisecond, time.Millisecond)
+	defer b.close()
+	var mu sync.Mutex
+	applies := 0
+	b.watch(func() func() { return func() { mu.Lock(); applies++; mu.Unlock() } })
+	s := newVideoSurface("")
+	b.addSurface(s)
+	count := func() int { mu.Lock(); defer mu.Unlock(); return applies }
+
+	// 600 ms of pictures at 50 a second, the UI running every 5 ms.
+	stop := time.Now().Add(600 * time.Millisecond)
+	for i := 0; time.Now().Before(stop); i++ {
+		s.Present(rgbaFrame(4, 2, byte(i)))
+		time.Sleep(5 * time.Millisecond)
+		q.run()
+		time.Sleep(15 * time.Millisecond)
+		q.run()
+	}
+	if alone, ridden := b.statsAlone.Load(), b.statsRidden.Load(); alone > 1 || ridden < 5 {
+		t.Fatalf("with pictures flowing: %d stats batches alone, %d carried by frames (want ≤ 1 alone, ≥ 5 carried)", alone, ridden)
+	}
+	if n := count(); n < 5 || n > 20 {
+		t.Fatalf("%d applies in 600 ms at one per 40 ms", n)
+	}
+	// No picture: after statsRideFor the ticker sends them alone.
+	before := b.statsAlone.Load()
+	deadline := time.Now().Add(statsRideFor + time.Second)
+	for b.statsAlone.Load() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("no stats batch alone after pictures stopped")
+		}
+		time.Sleep(10 * time.Millisecond)
+		q.run()
 	}
 }

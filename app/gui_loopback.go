@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,7 @@ type loopbackView struct {
 
 	onChk      *widget.Check
 	note       *widget.Label
+	tlsNote    *widget.Label // the RTMPS certificate's fingerprint
 	urls       []*widget.Label
 	copyBtns   []*widget.Button
 	streams    *widget.Label
@@ -46,16 +48,30 @@ type loopbackView struct {
 	lastList time.Time
 }
 
+// loopbackAddrs are a running server's addresses (RTMPS empty when off).
+type loopbackAddrs struct{ rtmp, rtmps, http string }
+
+func addrsOf(srv *loopback.Server) loopbackAddrs {
+	return loopbackAddrs{rtmp: srv.RTMPAddr(), rtmps: srv.RTMPSAddr(), http: srv.HTTPAddr()}
+}
+
 // The URL rows: what they are and how they are made from the addresses
-// and the stream name.
+// and the stream name ("" when the server does not offer it).
 var loopbackRows = []struct {
 	label string
-	make  func(rtmp, http, name string) string
+	make  func(a loopbackAddrs, name string) string
 }{
-	{"RTMP (publish and play)", func(r, _, n string) string { return "rtmp://" + r + "/live/" + n }},
-	{"HLS", func(_, h, n string) string { return "http://" + h + "/live/" + n + "/index.m3u8" }},
-	{"HTTP-FLV", func(_, h, n string) string { return "http://" + h + "/live/" + n + ".flv" }},
-	{"Status API", func(_, h, _ string) string { return "http://" + h + "/api/streams" }},
+	{"RTMP (publish and play)", func(a loopbackAddrs, n string) string { return "rtmp://" + a.rtmp + "/live/" + n }},
+	{"RTMPS (self-signed)", func(a loopbackAddrs, n string) string {
+		if a.rtmps == "" {
+			return ""
+		}
+		return "rtmps://" + a.rtmps + "/live/" + n
+	}},
+	{"RTMPT (in HTTP)", func(a loopbackAddrs, n string) string { return "rtmpt://" + a.http + "/live/" + n }},
+	{"HLS", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + "/index.m3u8" }},
+	{"HTTP-FLV", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + ".flv" }},
+	{"Status API", func(a loopbackAddrs, _ string) string { return "http://" + a.http + "/api/streams" }},
 }
 
 func newLoopbackView(g *gui) *loopbackView {
@@ -72,6 +88,9 @@ func newLoopbackView(g *gui) *loopbackView {
 		}
 	})
 	v.note = newStatusLabel("")
+	v.tlsNote = widget.NewLabel("")
+	v.tlsNote.Wrapping = fyne.TextWrapWord
+	v.tlsNote.Selectable = true
 	form := widget.NewForm()
 	for i, row := range loopbackRows {
 		l := widget.NewLabel("—")
@@ -92,12 +111,27 @@ func newLoopbackView(g *gui) *loopbackView {
 		container.NewVBox(
 			container.NewHBox(v.onChk, v.previewBtn),
 			v.note,
-			widget.NewCard("Addresses", "for the stream this Studio publishes (its stream key is the name)", form),
+			widget.NewCard("Addresses", "for the stream this Studio publishes (its stream key is the name)", container.NewVBox(form, v.tlsNote)),
 		), nil, nil, nil,
 		widget.NewCard("Publishers and viewers", "", container.NewVScroll(v.streams)),
 	))
 	g.br.watch(v.read)
 	return v
+}
+
+// isOwnRTMPS says whether u is an rtmps:// URL of the running loopback
+// server (any goroutine).
+func (v *loopbackView) isOwnRTMPS(u string) bool {
+	srv := v.server()
+	if srv == nil || srv.RTMPSAddr() == "" {
+		return false
+	}
+	rest, ok := strings.CutPrefix(u, "rtmps://")
+	if !ok {
+		return false
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return host == srv.RTMPSAddr()
 }
 
 // server is the running server, or nil (any goroutine).
@@ -113,7 +147,19 @@ func (v *loopbackView) start() {
 		return
 	}
 	o := v.g.opts
-	srv, notes, err := startLoopback(o.RTMPAddr, o.HTTPAddr, o.FallbackRTMP, o.FallbackHTTP, v.g.log)
+	la := loopbackStart{RTMP: o.RTMPAddr, HTTP: o.HTTPAddr, FallbackRTMP: o.FallbackRTMP, FallbackHTTP: o.FallbackHTTP}
+	var certNote string
+	if o.RTMPSAddr != "" {
+		if cert, err := loopbackCert(o.CertDir, v.g.log); err != nil {
+			certNote = "RTMPS is off: " + oneLine(err) + "."
+		} else {
+			la.RTMPS, la.Cert = o.RTMPSAddr, cert
+		}
+	}
+	srv, notes, err := startLoopback(la, v.g.log)
+	if certNote != "" {
+		notes = append(notes, certNote)
+	}
 	v.setChecked(err == nil)
 	if err != nil {
 		msg := "The loopback server could not start: " + oneLine(err)
@@ -128,11 +174,20 @@ func (v *loopbackView) start() {
 		v.note.SetText(strings.Join(notes, " "))
 		v.g.studio.setStatus(strings.Join(notes, " "))
 	} else {
-		v.note.SetText(fmt.Sprintf("Listening for RTMP on %s and for HTTP (HLS, HTTP-FLV, status) on %s.", srv.RTMPAddr(), srv.HTTPAddr()))
+		rtmps := ""
+		if a := srv.RTMPSAddr(); a != "" {
+			rtmps = ", for RTMPS on " + a + ","
+		}
+		v.note.SetText(fmt.Sprintf("Listening for RTMP on %s%s and for HTTP (HLS, HTTP-FLV, status) on %s.", srv.RTMPAddr(), rtmps, srv.HTTPAddr()))
+	}
+	if fp := srv.CertFingerprint(); fp != "" {
+		v.tlsNote.SetText("RTMPS certificate (self-signed; clients accept it with --insecure or \"Accept a self-signed certificate\"), SHA-256 " + fp)
+	} else {
+		v.tlsNote.SetText("")
 	}
 	v.g.studio.setLoopbackURL("rtmp://" + srv.RTMPAddr() + "/live")
 	v.refreshURLs()
-	v.g.log.Info("loopback server on", "rtmp", srv.RTMPAddr(), "http", srv.HTTPAddr())
+	v.g.log.Info("loopback server on", "rtmp", srv.RTMPAddr(), "rtmps", srv.RTMPSAddr(), "http", srv.HTTPAddr())
 }
 
 func (v *loopbackView) setChecked(on bool) {
@@ -198,7 +253,13 @@ func (v *loopbackView) refreshURLs() {
 			continue
 		}
 		// Shown with the name masked while the Studio's key is; copied whole.
-		v.urls[i].SetText(row.make(srv.RTMPAddr(), srv.HTTPAddr(), v.g.studio.maskName(v.name(srv))))
+		u := row.make(addrsOf(srv), v.g.studio.maskName(v.name(srv)))
+		if u == "" {
+			v.urls[i].SetText("— (off)")
+			v.copyBtns[i].Disable()
+			continue
+		}
+		v.urls[i].SetText(u)
 		v.copyBtns[i].Enable()
 	}
 	if srv == nil {
@@ -211,7 +272,10 @@ func (v *loopbackView) copyURL(i int) {
 	if srv == nil {
 		return
 	}
-	u := loopbackRows[i].make(srv.RTMPAddr(), srv.HTTPAddr(), v.name(srv))
+	u := loopbackRows[i].make(addrsOf(srv), v.name(srv))
+	if u == "" {
+		return
+	}
 	v.g.app.Clipboard().SetContent(u)
 	v.note.SetText("Copied the " + loopbackRows[i].label + " address.")
 }
@@ -300,21 +364,40 @@ func (v *loopbackView) close() {
 	v.wg.Wait()
 }
 
+// loopbackStart is what startLoopback starts: the addresses, which of
+// the RTMP and HTTP ones may move to a free port when busy (RTMPS always
+// may), and the RTMPS certificate (RTMPS is off without its address).
+type loopbackStart struct {
+	RTMP, HTTP, RTMPS          string
+	FallbackRTMP, FallbackHTTP bool
+	Cert                       tls.Certificate
+}
+
 // startLoopback starts the server; an address that is busy and may fall
 // back is replaced with a free port on the same host, and a note says so.
-func startLoopback(rtmpAddr, httpAddr string, fallbackRTMP, fallbackHTTP bool, log *slog.Logger) (*loopback.Server, []string, error) {
-	cfg := loopback.Config{RTMPAddr: rtmpAddr, HTTPAddr: httpAddr, Logger: log}
+func startLoopback(la loopbackStart, log *slog.Logger) (*loopback.Server, []string, error) {
+	cfg := loopback.Config{RTMPAddr: la.RTMP, HTTPAddr: la.HTTP, RTMPSAddr: la.RTMPS, Cert: la.Cert, Logger: log}
 	srv, err := loopback.Start(cfg)
-	if err == nil || !(fallbackRTMP || fallbackHTTP) || !errors.Is(err, syscall.EADDRINUSE) {
+	fallbackRTMPS := la.RTMPS != ""
+	if err == nil || !(la.FallbackRTMP || la.FallbackHTTP || fallbackRTMPS) || !errors.Is(err, syscall.EADDRINUSE) {
 		return srv, nil, err
 	}
-	var busy []string
-	for _, c := range []struct {
-		addr     *string
+	type listener struct {
+		what     string
+		addr     *string // in cfg
 		fallback bool
-	}{{&cfg.RTMPAddr, fallbackRTMP}, {&cfg.HTTPAddr, fallbackHTTP}} {
+		now      func(*loopback.Server) string // the address taken instead
+		was      string                        // the busy one
+	}
+	var busy []listener
+	for _, c := range []listener{
+		{what: "RTMP", addr: &cfg.RTMPAddr, fallback: la.FallbackRTMP, now: (*loopback.Server).RTMPAddr},
+		{what: "HTTP", addr: &cfg.HTTPAddr, fallback: la.FallbackHTTP, now: (*loopback.Server).HTTPAddr},
+		{what: "RTMPS", addr: &cfg.RTMPSAddr, fallback: fallbackRTMPS, now: (*loopback.Server).RTMPSAddr},
+	} {
 		if c.fallback && addrBusy(*c.addr) {
-			busy = append(busy, *c.addr)
+			c.was = *c.addr
+			busy = append(busy, c)
 			if host, _, err := net.SplitHostPort(*c.addr); err == nil {
 				*c.addr = net.JoinHostPort(host, "0")
 			}
@@ -325,12 +408,8 @@ func startLoopback(rtmpAddr, httpAddr string, fallbackRTMP, fallbackHTTP bool, l
 		return nil, nil, err
 	}
 	var notes []string
-	for _, a := range busy {
-		what, now := "RTMP", srv.RTMPAddr()
-		if a == httpAddr {
-			what, now = "HTTP", srv.HTTPAddr()
-		}
-		notes = append(notes, fmt.Sprintf("Port %s was busy: the loopback %s server listens on %s instead.", portOf(a), what, now))
+	for _, m := range busy {
+		notes = append(notes, fmt.Sprintf("Port %s was busy: the loopback %s server listens on %s instead.", portOf(m.was), m.what, m.now(srv)))
 	}
 	return srv, notes, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"onair/internal/media"
+	"onair/internal/urlmask"
 	"onair/player"
 )
 
@@ -35,6 +35,7 @@ type playerView struct {
 	snapBtn    *widget.Button
 	volume     *widget.Slider
 	mute       *widget.Check
+	insecure   *widget.Check // accept any rtmps certificate
 	overlayChk *widget.Check
 	overlay    *fyne.Container
 	lines      []*canvas.Text
@@ -93,6 +94,8 @@ func newPlayerView(g *gui) *playerView {
 		v.withPlayer(func(pl *player.Player) { pl.SetMuted(m) })
 	})
 	v.mute.SetChecked(p.Bool(prefMuted))
+	v.insecure = widget.NewCheck("Accept a self-signed certificate (rtmps)", func(on bool) { g.setBool(prefPlayerInsecure, on) })
+	v.insecure.SetChecked(p.Bool(prefPlayerInsecure))
 
 	for i := 0; i < 4; i++ {
 		t := canvas.NewText("", color.White)
@@ -124,7 +127,7 @@ func newPlayerView(g *gui) *playerView {
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(v.openBtn, v.stopBtn), v.url)
 	controls := container.NewHBox(widget.NewIcon(theme.VolumeUpIcon()),
 		container.NewGridWrap(fyne.NewSize(180, v.volume.MinSize().Height), v.volume),
-		v.mute, v.overlayChk, layout.NewSpacer(), v.fullBtn, v.snapBtn)
+		v.mute, v.overlayChk, v.insecure, layout.NewSpacer(), v.fullBtn, v.snapBtn)
 	v.content = container.NewBorder(container.NewPadded(top),
 		container.NewPadded(container.NewVBox(controls, v.status)), nil, nil, v.videoArea)
 	g.br.watch(v.read)
@@ -165,7 +168,7 @@ func (v *playerView) open(u string) {
 // the entry shows it masked, and it is not added to the recent URLs; UI
 // goroutine.
 func (v *playerView) openHidden(u string) {
-	v.hidden, v.hiddenShown = u, player.MaskURL(u)
+	v.hidden, v.hiddenShown = u, urlmask.Mask(u)
 	v.url.SetText(v.hiddenShown)
 	v.play(u)
 }
@@ -179,13 +182,16 @@ func (v *playerView) play(u string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	v.stop, v.done = cancel, done
-	shown := player.MaskURL(u)
+	shown := urlmask.Mask(u)
 	v.surface.clear("opening " + shown + " …")
 	v.status.SetText("Opening " + shown + " …")
 	v.stopBtn.Enable()
 	cfg := player.Config{
 		URL: u, Latency: player.LatencyLow, Sink: v.surface, SinkFormat: media.PixelFormatRGBA,
 		NullAudio: v.g.opts.NullAudio, Volume: v.volume.Value / 100, Logger: v.g.log,
+		// The loopback's own RTMPS certificate is the one this program
+		// made: no need to have it checked.
+		Insecure: v.insecure.Checked || v.g.loop.isOwnRTMPS(u),
 	}
 	if cfg.Volume == 0 {
 		cfg.Volume = 1e-6 // 0 means "default" to the player: keep it silent
@@ -306,22 +312,7 @@ func (v *playerView) snapshot() {
 // snapshotDir is where snapshots go: XDG_PICTURES_DIR, ~/Pictures, or the
 // home directory.
 func (g *gui) snapshotDir() string {
-	if g.opts.SnapshotDir != "" {
-		return g.opts.SnapshotDir
-	}
-	if d := os.Getenv("XDG_PICTURES_DIR"); d != "" {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			return d
-		}
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return os.TempDir()
-	}
-	if fi, err := os.Stat(filepath.Join(home, "Pictures")); err == nil && fi.IsDir() {
-		return filepath.Join(home, "Pictures")
-	}
-	return home
+	return userDir(g.opts.SnapshotDir, "XDG_PICTURES_DIR", "Pictures")
 }
 
 // read is the bridge's poll of the player; bridge goroutine.

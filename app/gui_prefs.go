@@ -11,28 +11,31 @@ import (
 // dev.onair.studio: ~/.config/fyne/dev.onair.studio/preferences.json on
 // Linux). Every setting is saved when it changes.
 const (
-	prefVideo     = "studio.video" // a source spec: testsrc, screen:0, camera:ID, file:
-	prefAudio     = "studio.audio" // a source spec: tone, none, mic:ID, file
-	prefFile      = "studio.file"  // the media file's path
-	prefTitle     = "studio.overlay.text"
-	prefClock     = "studio.overlay.clock"
-	prefCursor    = "studio.screen.cursor" // draw the mouse pointer in a screen capture
-	prefSize      = "studio.size"          // a sizePresets label
-	prefCustom    = "studio.size.custom"
-	prefFPS       = "studio.fps"
-	prefVBitrate  = "studio.vbitrate"
-	prefABitrate  = "studio.abitrate"
-	prefPreset    = "studio.preset"
-	prefKeyint    = "studio.keyint"
-	prefServer    = "dest.server" // empty: the loopback server's rtmp://ADDR/live
-	prefKey       = "dest.key"
-	prefInsecure  = "dest.insecure"
-	prefRecent    = "player.recent"
-	prefVolume    = "player.volume"
-	prefMuted     = "player.muted"
-	prefOverlay   = "player.stats"
-	prefLoopback  = "loopback.on"
-	maxRecentURLs = 10
+	prefVideo          = "studio.video" // a source spec: testsrc, screen:0, camera:ID, file:
+	prefAudio          = "studio.audio" // a source spec: tone, none, mic:ID, file
+	prefFile           = "studio.file"  // the media file's path
+	prefTitle          = "studio.overlay.text"
+	prefClock          = "studio.overlay.clock"
+	prefCursor         = "studio.screen.cursor" // draw the mouse pointer in a screen capture
+	prefSize           = "studio.size"          // a sizePresets label
+	prefCustom         = "studio.size.custom"
+	prefFPS            = "studio.fps"
+	prefVBitrate       = "studio.vbitrate"
+	prefABitrate       = "studio.abitrate"
+	prefPreset         = "studio.preset"
+	prefKeyint         = "studio.keyint"
+	prefServer         = "dest.server" // empty: the loopback server's rtmp://ADDR/live
+	prefKey            = "dest.key"
+	prefInsecure       = "dest.insecure"
+	prefService        = "dest.service" // a publish/services ID; empty: Custom (dest.server, dest.key)
+	prefDests          = "dest.list"    // the Studio's destinations: a JSON list of destSetting (keys included, as dest.key)
+	prefRecent         = "player.recent"
+	prefVolume         = "player.volume"
+	prefMuted          = "player.muted"
+	prefOverlay        = "player.stats"
+	prefPlayerInsecure = "player.insecure" // accept any rtmps certificate
+	prefLoopback       = "loopback.on"
+	maxRecentURLs      = 10
 )
 
 // sizePreset is one choice of the output size picker.

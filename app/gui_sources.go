@@ -97,6 +97,8 @@ func labelOf(cs []sourceChoice, spec string) string {
 
 // setLevel shows an audio level on a VU bar: -60 dBFS empty, 0 full.
 func setLevel(bar *widget.ProgressBar, peakDB float64) {
-	v := (peakDB + 60) / 60
-	bar.SetValue(math.Max(0, math.Min(1, v)))
+	v := math.Max(0, math.Min(1, (peakDB+60)/60))
+	if bar.Value != v {
+		bar.SetValue(v)
+	}
 }

@@ -2,23 +2,23 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
+	"image/color"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"onair/app/engine"
 	"onair/capture"
 	"onair/encode"
-	"onair/internal/media"
-	"onair/publish"
+	"onair/publish/services"
 )
 
 // studioView is the Studio tab: preview, source and output settings,
@@ -28,6 +28,7 @@ type studioView struct {
 
 	preview    *videoSurface
 	previewSrc *capture.TestVideo // UI goroutine: running while the tab shows
+	pace       *framePacer        // the preview's rate (gui_pace.go)
 
 	videoSel, audioSel, sizeSel, presetSel *widget.Select
 	filePath, title                        *widget.Entry
@@ -40,7 +41,10 @@ type studioView struct {
 	custom, fps, vbitrate, abitrate        *widget.Entry
 	keyint, server, key                    *widget.Entry
 	insecure                               *widget.Check
-	liveBtn                                *widget.Button
+	serviceSel                             *widget.Select
+	liveBtn, recBtn                        *widget.Button
+	recLbl                                 *widget.Label   // time recorded and file size
+	bottom                                 *fyne.Container // the buttons and the status line
 	stateLbl, uptimeLbl, reconnLbl         *widget.Label
 	ratesLbl, dropLbl, cpuLbl              *widget.Label
 	status                                 *widget.Label
@@ -48,42 +52,54 @@ type studioView struct {
 	content                                fyne.CanvasObject
 
 	// UI goroutine only.
-	phase       studioPhase
-	stop        context.CancelFunc
-	loopbackURL string // the server entry's default while it follows the loopback
+	studioState                            // the go-live and recording state machine
+	loopbackURL string                     // the server entry's default while it follows the loopback
+	reqs        chan sessionReq            // the running session's requests
+	addCancel   map[int]context.CancelFunc // aborts a destination being added, by row
+	liveThen    func(ok bool)              // goLive's: once a destination is live or none is left starting
+	recPath     string                     // the recording asked for
+	services    []services.Service
+	svcNote     string          // what checkService last put on the status line
+	rows        []*destRow      // the destinations, in order
+	sel         *destRow        // the row the editor shows; nil with none
+	nextRow     int             // the last row's id
+	loadingRow  bool            // the editor is being filled from a row
+	destBox     *fyne.Container // the rows
+	addBtn      *widget.Button  // Add destination
+	destCard    *widget.Card    // the editor
 
 	// The running broadcast: set by the session goroutine, read by the
 	// bridge's poll.
-	mu    sync.RWMutex
-	b     *Broadcast
-	since time.Time
-	dest  string // masked
+	mu        sync.RWMutex
+	b         *engine.Broadcast
+	since     time.Time
+	videoRate int // the configured video bitrate (bits/s)
 
 	wg sync.WaitGroup // the session goroutine
 
 	// Bridge goroutine only.
-	prev     liveSample
+	prev     engine.Sample
 	prevOK   bool
 	lastRate time.Time
 	cpu      cpuMeter
 	cpuPct   float64
 	cpuOK    bool
+	hw       healthWatch       // the destinations' drops, for their health
+	hwFor    *engine.Broadcast // the broadcast hw watches
+	render   renderMeter       // the window's rendering CPU, for the preview's rate
+	gov      previewGovernor
+	govAt    time.Time     // the governor's last step
+	lastCPU  time.Duration // render's reading then
+	lastRep  int64         // the bridge's frame batches then
 }
 
-type studioPhase int
-
-const (
-	phaseIdle studioPhase = iota
-	phaseConnecting
-	phaseLive
-	phaseEnding
-)
-
 func newStudioView(g *gui) *studioView {
-	s := &studioView{g: g}
+	s := &studioView{g: g, addCancel: map[int]context.CancelFunc{}}
 	p := g.prefs
 	s.preview = newVideoSurface("preview")
 	s.preview.maxWidth = 640 // a 1080p broadcast converts a quarter of its pixels
+	s.pace, s.render = newFramePacer(), newRenderMeter()
+	s.pace.setFPS(s.gov.rate())
 	g.br.addSurface(s.preview)
 
 	save := func(key string) func(string) {
@@ -146,25 +162,39 @@ func newStudioView(g *gui) *studioView {
 
 	s.server = widget.NewEntry()
 	s.server.SetPlaceHolder("rtmp://host/app")
-	s.server.SetText(p.String(prefServer))
+	s.server.SetText(s.savedServer())
 	s.server.OnChanged = func(v string) {
-		if v == s.loopbackURL {
+		if s.loadingRow {
+			return
+		}
+		if v == s.loopbackURL && s.serviceID() == "" {
 			v = "" // follows the loopback server
 		}
-		g.setString(prefServer, v)
+		g.setString(serverPref(s.serviceID()), v)
+		s.editorChanged()
 		s.keyChanged()
 	}
 	// The stream key: a password entry, masked until its reveal toggle
 	// (the eye at its right end) is tapped.
 	s.key = widget.NewPasswordEntry()
 	s.key.SetPlaceHolder("stream key")
-	s.key.SetText(prefString(p, prefKey, "preview"))
-	s.key.OnChanged = func(v string) { g.setString(prefKey, v); s.keyChanged() }
+	s.key.SetText(s.savedKey())
+	s.key.OnChanged = func(v string) {
+		if s.loadingRow {
+			return
+		}
+		g.setString(keyPref(s.serviceID()), v)
+		s.editorChanged()
+		s.keyChanged()
+		s.checkService()
+	}
 	s.insecure = widget.NewCheck("Accept a self-signed certificate (rtmps)", func(v bool) { g.setBool(prefInsecure, v) })
 	s.insecure.SetChecked(p.Bool(prefInsecure))
 
 	s.liveBtn = widget.NewButtonWithIcon("Go Live", theme.MediaRecordIcon(), s.toggleLive)
 	s.liveBtn.Importance = widget.HighImportance
+	s.recBtn = widget.NewButtonWithIcon("Start Recording", theme.MediaRecordIcon(), s.pressRecord)
+	s.recLbl = widget.NewLabel("")
 	s.stateLbl = widget.NewLabel("offline")
 	s.stateLbl.TextStyle.Bold = true
 	s.uptimeLbl = widget.NewLabel("uptime —")
@@ -172,7 +202,8 @@ func newStudioView(g *gui) *studioView {
 	s.ratesLbl = widget.NewLabel("— kb/s  — fps")
 	s.dropLbl = widget.NewLabel("dropped 0")
 	s.cpuLbl = widget.NewLabel("CPU —")
-	s.status = newStatusLabel("Ready: press Go Live to stream the test source.")
+	s.status = newStatusLabel("Ready: press Go Live to stream the test source, or Start Recording.")
+	s.newServiceSelect()
 	s.graph = newGraph(60,
 		&graphSeries{name: "sent", format: "%.0f kb/s", col: theme.Color(theme.ColorNamePrimary)},
 		&graphSeries{name: "frames out", format: "%.1f fps", col: theme.Color(theme.ColorNameSuccess)},
@@ -194,15 +225,23 @@ func newStudioView(g *gui) *studioView {
 		widget.NewFormItem("x264 preset", s.presetSel),
 		widget.NewFormItem("Keyframe every", s.keyint),
 	))
-	dest := widget.NewCard("Destination", "", container.NewVBox(form(
+	s.destCard = widget.NewCard("Destination", "", container.NewVBox(form(
+		widget.NewFormItem("Service", s.serviceSel),
 		widget.NewFormItem("Server", s.server),
 		widget.NewFormItem("Stream key", s.key),
 	), s.insecure))
-	settings := container.NewVScroll(container.NewVBox(source, output, dest))
+	settings := container.NewVScroll(container.NewVBox(source, output, s.destCard))
+	destList := s.newDestList()
 
 	statusRow := container.NewHBox(s.stateLbl, s.uptimeLbl, s.reconnLbl, s.ratesLbl, s.dropLbl, s.cpuLbl)
-	left := container.NewBorder(nil, container.NewVBox(s.graph, statusRow), nil, nil, s.preview.box)
-	bottom := container.NewBorder(nil, nil, s.liveBtn, nil, s.status)
+	left := container.NewBorder(nil, container.NewVBox(s.graph, statusRow, destList), nil, nil, s.preview.box)
+	// The recording label keeps the width of its longest text, so the
+	// status beside it does not move or hide under it.
+	recRoom := canvas.NewRectangle(color.Transparent)
+	recRoom.SetMinSize(fyne.NewSize(fyne.MeasureText("REC 0:00:00  000.0 MB", theme.TextSize(), fyne.TextStyle{}).Width+
+		2*theme.InnerPadding(), 1))
+	s.bottom = container.NewBorder(nil, nil, container.NewHBox(s.liveBtn, s.recBtn, container.NewStack(recRoom, s.recLbl)), nil, s.status)
+	bottom := s.bottom
 	split := container.NewHSplit(container.NewPadded(left), settings)
 	split.Offset = 0.6
 	s.content = container.NewBorder(nil, container.NewPadded(bottom), nil, nil, split)
@@ -219,22 +258,34 @@ func (s *studioView) selectSources(video, audio string) {
 	s.audioSel.SetSelected(labelOf(s.audioChoices, audio))
 }
 
-// videoSpec and audioSpec are the chosen sources as --video/--audio
-// specs; UI goroutine.
-func (s *studioView) videoSpec() string {
-	v := specOf(s.videoChoices, s.videoSel.Selected)
-	if v == "file:" {
-		v += strings.TrimSpace(s.filePath.Text)
+// form reads the fields; UI goroutine.
+func (s *studioView) form() studioForm {
+	return studioForm{
+		video: specOf(s.videoChoices, s.videoSel.Selected), audio: specOf(s.audioChoices, s.audioSel.Selected),
+		filePath: s.filePath.Text, title: s.title.Text, clock: s.clockChk.Checked, pointer: s.cursorChk.Checked,
+		size: s.sizeSel.Selected, custom: s.custom.Text, fps: s.fps.Text, vbitrate: s.vbitrate.Text,
+		abitrate: s.abitrate.Text, preset: s.presetSel.Selected, keyint: s.keyint.Text,
+		server: s.server.Text, key: s.key.Text, insecure: s.insecure.Checked, service: s.serviceID(),
 	}
-	return v
 }
 
-func (s *studioView) audioSpec() string {
-	a := specOf(s.audioChoices, s.audioSel.Selected)
-	if a == "file" && specOf(s.videoChoices, s.videoSel.Selected) != "file:" {
-		a += ":" + strings.TrimSpace(s.filePath.Text)
+// videoSpec is the chosen video source as a --video spec; UI goroutine.
+func (s *studioView) videoSpec() string { return s.form().videoSpec() }
+
+// streamName is the stream's name on the loopback server of the first
+// destination there (a live one first), "" when none is; UI goroutine.
+func (s *studioView) streamName(loopRTMP string) string {
+	name := ""
+	for _, r := range s.rows {
+		n := r.set.form(s.loopbackURL).streamName(loopRTMP)
+		if d := s.dest(r.id); n != "" && d != nil && d.out.active() {
+			return n
+		}
+		if name == "" {
+			name = n
+		}
 	}
-	return a
+	return name
 }
 
 // sourceChanged follows a new video source: the file path applies to
@@ -298,7 +349,7 @@ func (s *studioView) updateCustom() {
 	if s.sizeSel.Selected == "Custom" {
 		s.custom.Enable()
 	} else {
-		if w, h, err := parseSize(sizeOf(s.sizeSel.Selected, "")); err == nil {
+		if w, h, err := engine.ParseSize(sizeOf(s.sizeSel.Selected, "")); err == nil {
 			s.custom.SetText(fmt.Sprintf("%dx%d", w, h))
 		}
 		s.custom.Disable()
@@ -319,11 +370,19 @@ func (s *studioView) keyChanged() {
 	}
 }
 
-// maskName is name, or dots when it is the stream key and the key is
-// hidden; UI goroutine.
+// maskName is name, or dots when it is a destination's stream key and
+// the keys are hidden; UI goroutine.
 func (s *studioView) maskName(name string) string {
-	if s.key.Password && name != "" && name == strings.TrimSpace(s.key.Text) {
+	if !s.key.Password || name == "" {
+		return name
+	}
+	if name == strings.TrimSpace(s.key.Text) {
 		return "••••"
+	}
+	for _, r := range s.rows {
+		if name == strings.TrimSpace(r.set.Key) {
+			return "••••"
+		}
 	}
 	return name
 }
@@ -333,99 +392,26 @@ func (s *studioView) maskName(name string) string {
 func (s *studioView) setLoopbackURL(u string) {
 	prev := s.loopbackURL
 	s.loopbackURL = u
-	if s.server.Text == "" || s.server.Text == prev {
+	if s.serviceID() == "" && (s.server.Text == "" || s.server.Text == prev) {
+		loading := s.loadingRow
+		s.loadingRow = true // the row keeps following the loopback server
 		s.server.SetText(u)
+		s.loadingRow = loading
 	}
-}
-
-// destination is the URL to publish to: server + "/" + key.
-func (s *studioView) destination() (string, error) {
-	server := strings.TrimSpace(s.server.Text)
-	key := strings.TrimSpace(s.key.Text)
-	if server == "" {
-		return "", errors.New("no destination: give the server URL, e.g. rtmp://live.example.com/app")
-	}
-	if key == "" {
-		return server, nil
-	}
-	return strings.TrimRight(server, "/") + "/" + key, nil
-}
-
-// streamName is the stream's name on the loopback server when the
-// destination is the loopback server ("" otherwise).
-func (s *studioView) streamName(loopRTMP string) string {
-	server := strings.TrimRight(strings.TrimSpace(s.server.Text), "/")
-	if loopRTMP == "" || server != "rtmp://"+loopRTMP+"/live" {
-		return ""
-	}
-	return strings.TrimSpace(s.key.Text)
-}
-
-// config reads the form.
-func (s *studioView) config() (BroadcastConfig, error) {
-	var c BroadcastConfig
-	out, err := parseVideoOutput(sizeOf(s.sizeSel.Selected, s.custom.Text), strings.TrimSpace(s.fps.Text), s.vbitrate.Text)
-	if err != nil {
-		return c, err
-	}
-	ab, err := parseBitrate(s.abitrate.Text)
-	if err != nil {
-		return c, err
-	}
-	if !encode.ValidPreset(s.presetSel.Selected) {
-		return c, fmt.Errorf("preset %q: want one of %s", s.presetSel.Selected, strings.Join(encode.Presets(), ", "))
-	}
-	ki, err := parseKeyint(s.keyint.Text)
-	if err != nil {
-		return c, err
-	}
-	dest, err := s.destination()
-	if err != nil {
-		return c, err
-	}
-	return BroadcastConfig{
-		Video: s.videoSpec(), Audio: s.audioSpec(),
-		OverlayText: strings.TrimSpace(s.title.Text), OverlayClock: s.clockChk.Checked,
-		HideCursor: !s.cursorChk.Checked,
-		Preview: func(f *media.VideoFrame) {
-			if s.previewOn.Load() {
-				s.preview.Present(f)
-			}
-		},
-		Width: out.width, Height: out.height, FPS: out.fps, VideoBitrate: out.bitrate, AudioBitrate: ab,
-		Preset: s.presetSel.Selected, Profile: "high", KeyInterval: ki,
-		URLs: []string{dest}, Insecure: s.insecure.Checked, Logger: s.g.log,
-	}, nil
-}
-
-// parseKeyint reads 2s, 500ms or a plain number of seconds.
-func parseKeyint(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		var secs float64
-		if _, err2 := fmt.Sscanf(v, "%g", &secs); err2 == nil && fmt.Sprint(secs) == v {
-			d, err = time.Duration(secs*float64(time.Second)), nil
+	if s.destCard != nil {
+		if s.sel != nil {
+			s.destCard.SetSubTitle(s.sel.set.label(u))
 		}
-	}
-	if err != nil || d < 100*time.Millisecond || d > time.Minute {
-		return 0, fmt.Errorf("keyframe interval %q: want a duration from 0.1s to 60s, e.g. 2s", v)
-	}
-	return d, nil
-}
-
-func (s *studioView) toggleLive() {
-	switch s.phase {
-	case phaseIdle:
-		s.goLive(nil)
-	case phaseConnecting, phaseLive:
-		s.endStream()
+		s.refreshRows()
 	}
 }
 
+// setForm makes the settings editable (idle) or not (a session runs); UI
+// goroutine.
 func (s *studioView) setForm(enabled bool) {
+	// The destination's fields follow the selected row (setEditor).
 	for _, w := range []fyne.Disableable{s.videoSel, s.audioSel, s.sizeSel, s.fps, s.vbitrate, s.abitrate,
-		s.presetSel, s.keyint, s.server, s.key, s.insecure, s.filePath, s.refreshBtn, s.title, s.clockChk, s.cursorChk} {
+		s.presetSel, s.keyint, s.insecure, s.filePath, s.refreshBtn, s.title, s.clockChk, s.cursorChk} {
 		if enabled {
 			w.Enable()
 		} else {
@@ -440,249 +426,7 @@ func (s *studioView) setForm(enabled bool) {
 	}
 }
 
-// goLive starts a broadcast from the form; then (may be nil) runs on the UI
-// goroutine once it is live or has failed. UI goroutine.
-func (s *studioView) goLive(then func(ok bool)) {
-	if s.phase != phaseIdle {
-		return
-	}
-	cfg, err := s.config()
-	if err != nil {
-		s.setStatus("Cannot go live: " + oneLine(err))
-		if then != nil {
-			then(false)
-		}
-		return
-	}
-	dest := publish.MaskURL(cfg.URLs[0])
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
-	s.phase = phaseConnecting
-	s.liveBtn.SetText("End Stream")
-	s.liveBtn.SetIcon(theme.MediaStopIcon())
-	s.liveBtn.Importance = widget.DangerImportance
-	s.liveBtn.Refresh()
-	s.setForm(false)
-	if s.previewSrc != nil {
-		s.stopPreview()
-	}
-	// The broadcast's pictures take over the preview while it can be seen.
-	s.previewOn.Store(s.g.tabs == nil || s.g.tabs.Selected() == s.g.studioTab)
-	s.stateLbl.SetText("connecting")
-	s.setStatus("Connecting to " + dest + " …")
-	s.graph.reset()
-	s.g.log.Info("going live", "to", dest, "size", fmt.Sprintf("%dx%d", cfg.Width, cfg.Height))
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		b, err := StartBroadcast(ctx, cfg)
-		if err != nil {
-			stopped := ctx.Err() != nil
-			s.g.br.post(func() {
-				s.ended()
-				if stopped {
-					s.setStatus("Stream ended before it went live.")
-				} else {
-					msg := "Could not go live: " + oneLine(err)
-					var certErr *tls.CertificateVerificationError
-					if errors.As(err, &certErr) {
-						msg += " (for a server with a self-signed certificate, tick Accept a self-signed certificate)"
-					}
-					s.setStatus(msg)
-				}
-				if then != nil {
-					then(false)
-				}
-			})
-			return
-		}
-		s.mu.Lock()
-		s.b, s.since, s.dest = b, time.Now(), dest
-		s.mu.Unlock()
-		s.g.br.post(func() {
-			if s.phase == phaseConnecting {
-				s.phase = phaseLive
-			}
-			s.setStatus("Live to " + dest)
-			if then != nil {
-				then(true)
-			}
-		})
-		<-ctx.Done()
-		s.mu.Lock()
-		s.b = nil
-		s.mu.Unlock()
-		b.Close()
-		final := b.sample()
-		s.g.br.post(func() {
-			s.ended()
-			s.setStatus(fmt.Sprintf("Stream ended: %d frames sent, %d dropped, %d reconnects.",
-				final.framesSent, final.drops.total(), final.reconnects))
-		})
-	}()
-}
-
-// endStream stops the broadcast (or the attempt to connect). UI goroutine.
-func (s *studioView) endStream() {
-	if s.stop == nil {
-		return
-	}
-	s.stop()
-	s.stop = nil
-	s.phase = phaseEnding
-	s.liveBtn.SetText("Ending…")
-	s.liveBtn.Disable()
-	s.stateLbl.SetText("ending")
-}
-
-// ended puts the form back after a session; UI goroutine.
-func (s *studioView) ended() {
-	if s.stop != nil {
-		s.stop()
-		s.stop = nil
-	}
-	s.phase = phaseIdle
-	s.liveBtn.SetText("Go Live")
-	s.liveBtn.SetIcon(theme.MediaRecordIcon())
-	s.liveBtn.Importance = widget.HighImportance
-	s.liveBtn.Enable()
-	s.liveBtn.Refresh()
-	s.setForm(true)
-	s.stateLbl.SetText("offline")
-	s.uptimeLbl.SetText("uptime —")
-	s.vu.SetValue(0)
-	s.vuLbl.SetText("audio —")
-}
-
 func (s *studioView) setStatus(msg string) { s.status.SetText(msg) }
-
-// live reports whether a broadcast is running (any goroutine).
-func (s *studioView) live() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.b != nil
-}
-
-// read is the bridge's poll: the broadcast's counters, rates once a
-// second, the process CPU. Bridge goroutine.
-func (s *studioView) read() func() {
-	s.mu.RLock()
-	b, since := s.b, s.since
-	var cur liveSample
-	if b != nil {
-		cur = b.sample()
-	}
-	s.mu.RUnlock()
-	now := time.Now()
-	var point bool
-	var line liveLine
-	if now.Sub(s.lastRate) >= time.Second {
-		s.lastRate = now
-		s.cpuPct, s.cpuOK = s.cpu.sample()
-		if b != nil && s.prevOK {
-			line = rates(s.prev, cur, false)
-			point = true
-		}
-		s.prev, s.prevOK = cur, b != nil
-	}
-	if b == nil {
-		s.prevOK = false
-	}
-	cpuPct, cpuOK, cores := s.cpuPct, s.cpuOK, s.cpu.cores()
-	return func() {
-		if cpuOK {
-			s.cpuLbl.SetText(fmt.Sprintf("CPU %.0f%% of a core (%d cores)", cpuPct, cores))
-		}
-		if b == nil || s.phase == phaseEnding {
-			return
-		}
-		s.stateLbl.SetText(cur.state)
-		s.uptimeLbl.SetText("uptime " + fmtUptime(now.Sub(since)))
-		s.reconnLbl.SetText(fmt.Sprintf("reconnects %d", cur.reconnects))
-		s.dropLbl.SetText(cur.drops.text())
-		if cur.hasAudio {
-			setLevel(s.vu, cur.audioPeak)
-			s.vuLbl.SetText(fmt.Sprintf("%.0f dB", cur.audioPeak))
-		}
-		if point {
-			s.ratesLbl.SetText(fmt.Sprintf("%.0f kb/s  %.1f fps", line.VideoKbps+line.AudioKbps, line.FPSOut))
-			s.graph.push(line.VideoKbps+line.AudioKbps, line.FPSOut)
-		}
-		if len(cur.outputs) > 0 && cur.state == publish.StateReconnecting.String() && cur.outputs[0].LastError != "" {
-			s.setStatus("Reconnecting: " + cur.outputs[0].LastError)
-		} else if cur.state == publish.StateLive.String() && strings.HasPrefix(s.status.Text, "Reconnecting") {
-			s.setStatus("Live again to " + s.dest)
-		}
-	}
-}
-
-func fmtUptime(d time.Duration) string {
-	d = d.Round(time.Second)
-	h, m, sec := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	if h > 0 {
-		return fmt.Sprintf("%d:%02d:%02d", h, m, sec)
-	}
-	return fmt.Sprintf("%d:%02d", m, sec)
-}
-
-// Preview: the selected video source, scaled down, while the tab shows.
-
-// previewSize is the preview picture for the chosen output size: at most
-// 640 wide, the same aspect.
-func (s *studioView) previewSize() (int, int) {
-	w, h, err := parseSize(sizeOf(s.sizeSel.Selected, s.custom.Text))
-	if err != nil {
-		return 640, 360
-	}
-	if w > 640 {
-		h = h * 640 / w
-		w = 640
-	}
-	return w &^ 1, max(h&^1, capture.MinTestVideoSize)
-}
-
-// startPreview runs the preview source; UI goroutine.
-func (s *studioView) startPreview() {
-	s.previewOn.Store(true)
-	if s.previewSrc != nil || s.phase != phaseIdle || s.videoSpec() != "testsrc" {
-		return // the broadcast's pictures, or none until live
-	}
-	w, h := s.previewSize()
-	src, err := capture.NewTestVideo(capture.TestVideoConfig{Width: w, Height: h, FPS: 30, Logger: s.g.log})
-	if err != nil {
-		s.setStatus("Preview: " + oneLine(err))
-		return
-	}
-	if err := src.Start(func(f *media.VideoFrame) {
-		s.preview.Present(f)
-		f.Release()
-	}); err != nil {
-		s.setStatus("Preview: " + oneLine(err))
-		return
-	}
-	s.previewSrc = src
-}
-
-// stopPreview stops the preview source and waits for it; UI goroutine.
-func (s *studioView) stopPreview() {
-	s.previewOn.Store(false)
-	if s.previewSrc != nil {
-		s.previewSrc.Close()
-		s.previewSrc = nil
-	}
-}
-
-// restartPreview follows a new output size (a new aspect); UI goroutine.
-func (s *studioView) restartPreview() {
-	if s.previewSrc == nil {
-		return
-	}
-	if w, h := s.previewSize(); w == s.previewSrc.Config().Width && h == s.previewSrc.Config().Height {
-		return
-	}
-	s.stopPreview()
-	s.startPreview()
-}
 
 // close waits for the broadcast session to end (gui.stopAll stops it).
 func (s *studioView) close() { s.wg.Wait() }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"onair/publish/loopback"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -29,8 +30,8 @@ func newTestGUI(t *testing.T, logs *syncBuffer) (*gui, fyne.Window, int) {
 	before := runtime.NumGoroutine()
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	routeFFmpegLog(log, slog.LevelInfo)
-	g := newGUI(a, w, guiOptions{RTMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NullAudio: true,
-		SnapshotDir: t.TempDir(), Logger: log})
+	g := newGUI(a, w, guiOptions{RTMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", RTMPSAddr: "127.0.0.1:0", CertDir: t.TempDir(),
+		NullAudio: true, SnapshotDir: t.TempDir(), RecordDir: t.TempDir(), Logger: log})
 	g.onUI(func() { w.Resize(fyne.NewSize(1200, 760)) })
 	t.Cleanup(g.Close)
 	return g, w, before
@@ -302,15 +303,17 @@ func TestGUIPreviewShowsSource(t *testing.T) {
 	if uiValue(g, func() bool { return g.studio.previewSrc != nil }) {
 		t.Error("preview still running on the Player tab")
 	}
-	img := uiValue(g, func() *canvas.Image { return g.studio.preview.img })
-	if img.Image == nil || img.FillMode != canvas.ImageFillContain {
-		t.Errorf("preview image %v fill %v", img.Image, img.FillMode)
+	// The bridge swaps the picture under the UI lock: read it there too.
+	hasImage, fill := false, canvas.ImageFill(0)
+	g.onUI(func() { hasImage, fill = g.studio.preview.img.Image != nil, g.studio.preview.img.FillMode })
+	if !hasImage || fill != canvas.ImageFillContain {
+		t.Errorf("preview image present %v, fill %v", hasImage, fill)
 	}
 }
 
 func freeTCPAddr(t *testing.T) string {
 	t.Helper()
-	srv, _, err := startLoopback("127.0.0.1:0", "127.0.0.1:0", false, false, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
+	srv, _, err := startLoopback(loopbackStart{RTMP: "127.0.0.1:0", HTTP: "127.0.0.1:0"}, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,23 +324,29 @@ func freeTCPAddr(t *testing.T) string {
 
 func TestStartLoopbackFallback(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
-	busy, _, err := startLoopback("127.0.0.1:0", "127.0.0.1:0", false, false, quiet)
+	cert, _, err := loopback.SelfSignedCert(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, _, err := startLoopback(loopbackStart{RTMP: "127.0.0.1:0", HTTP: "127.0.0.1:0", RTMPS: "127.0.0.1:0", Cert: cert}, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	if _, _, err := startLoopback(busy.RTMPAddr(), "127.0.0.1:0", false, true, quiet); err == nil {
+	if _, _, err := startLoopback(loopbackStart{RTMP: busy.RTMPAddr(), HTTP: "127.0.0.1:0", FallbackHTTP: true}, quiet); err == nil {
 		t.Fatal("a busy address without fallback: no error")
 	}
-	srv, notes, err := startLoopback(busy.RTMPAddr(), "127.0.0.1:0", true, false, quiet)
+	// RTMP may move; RTMPS always may.
+	srv, notes, err := startLoopback(loopbackStart{RTMP: busy.RTMPAddr(), HTTP: "127.0.0.1:0", FallbackRTMP: true,
+		RTMPS: busy.RTMPSAddr(), Cert: cert}, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	if srv.RTMPAddr() == busy.RTMPAddr() || len(notes) != 1 ||
+	if srv.RTMPAddr() == busy.RTMPAddr() || srv.RTMPSAddr() == busy.RTMPSAddr() || srv.RTMPSAddr() == "" || len(notes) != 2 ||
 		!strings.Contains(notes[0], fmt.Sprintf("Port %s was busy", portOf(busy.RTMPAddr()))) ||
-		!strings.Contains(notes[0], srv.RTMPAddr()) {
-		t.Errorf("fallback: %s, notes %q", srv.RTMPAddr(), notes)
+		!strings.Contains(notes[0], srv.RTMPAddr()) || !strings.Contains(notes[1], "RTMPS server listens on "+srv.RTMPSAddr()) {
+		t.Errorf("fallback: %s %s, notes %q", srv.RTMPAddr(), srv.RTMPSAddr(), notes)
 	}
 }
 

@@ -27,31 +27,10 @@ import (
 // With ONAIR_SCREENSHOT=path, the second screenshot (cropped to the
 // window) is written there: that is how docs/screenshot.png is made.
 func TestGUIWindowUnderXvfb(t *testing.T) {
-	for _, p := range [][2]string{{"Xvfb", "xvfb"}, {"import", "imagemagick"}} {
-		if _, err := peer.Require(p[0], p[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := buildBinary(t)
-	display := startXvfb(t)
 	rtmpAddr, httpAddr := freeAddr(t), freeAddr(t)
-	home := t.TempDir()
-	cmd := exec.Command(bin, "--startstreaming", "--play", "rtmp://"+rtmpAddr+"/live/preview",
+	w := startXvfbWindow(t, t.TempDir(), "--startstreaming", "--play", "rtmp://"+rtmpAddr+"/live/preview",
 		"--rtmp", rtmpAddr, "--http", httpAddr, "--null-audio")
-	cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
-	var stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	display, exited, stderr := w.display, w.exited, w.stderr
 
 	// Wait for the window and a moving picture (going live, then joining
 	// at a keyframe, takes a second or two).
@@ -95,29 +74,73 @@ func TestGUIWindowUnderXvfb(t *testing.T) {
 	}
 
 	// SIGTERM closes the window as its close button does: exit status 0.
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	w.stop(t)
+}
+
+// xvfbWindow is the real program running in a window on an Xvfb display.
+type xvfbWindow struct {
+	cmd     *exec.Cmd
+	stderr  *syncBuffer
+	exited  chan error
+	display string
+}
+
+// startXvfbWindow builds onair and runs it with args on a new Xvfb
+// display, with HOME (and its .config) in home; it is killed when the test
+// ends unless stop ended it. Xvfb and ImageMagick's import are required.
+func startXvfbWindow(t *testing.T, home string, args ...string) *xvfbWindow {
+	t.Helper()
+	for _, p := range [][2]string{{"Xvfb", "xvfb"}, {"import", "imagemagick"}} {
+		if _, err := peer.Require(p[0], p[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := buildBinary(t)
+	w := &xvfbWindow{stderr: &syncBuffer{}, exited: make(chan error, 1), display: startXvfb(t)}
+	w.cmd = exec.Command(bin, args...)
+	w.cmd.Env = append(os.Environ(), "DISPLAY="+w.display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	w.cmd.Stdout, w.cmd.Stderr = w.stderr, w.stderr
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { w.exited <- w.cmd.Wait() }()
+	t.Cleanup(func() {
+		if w.cmd.ProcessState == nil {
+			_ = w.cmd.Process.Kill()
+			<-w.exited
+		}
+	})
+	return w
+}
+
+// stop closes the window with SIGTERM, as its close button does, and
+// fails unless it exits with status 0 within 15 s and its output has no
+// panic, Fyne error, error line or any of bad.
+func (w *xvfbWindow) stop(t *testing.T, bad ...string) {
+	t.Helper()
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-exited:
+	case err := <-w.exited:
 		if err != nil {
-			t.Fatalf("after SIGTERM: %v; output:\n%s", err, stderr.String())
+			t.Fatalf("after SIGTERM: %v; output:\n%s", err, w.stderr.String())
 		}
 	case <-time.After(15 * time.Second):
 		// SIGQUIT: the Go runtime prints every goroutine's stack, so the
 		// failure says where the shutdown stuck.
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		_ = w.cmd.Process.Signal(syscall.SIGQUIT)
 		select {
-		case <-exited:
+		case <-w.exited:
 		case <-time.After(5 * time.Second):
 		}
-		t.Fatalf("no exit within 15 s of SIGTERM; output, with the goroutines after SIGQUIT:\n%s", stderr.String())
+		t.Fatalf("no exit within 15 s of SIGTERM; output, with the goroutines after SIGQUIT:\n%s", w.stderr.String())
 	}
-	out := withoutFynePrefsRace(stderr.String())
-	if out != stderr.String() {
+	out := withoutFynePrefsRace(w.stderr.String())
+	if out != w.stderr.String() {
 		t.Log("Fyne's known exit race printed its preferences load error (fyne-io/fyne#2936)")
 	}
-	for _, bad := range []string{"panic", "Fyne error", "level=ERROR"} {
-		if strings.Contains(out, bad) {
-			t.Errorf("output has %q:\n%s", bad, out)
+	for _, b := range append([]string{"panic", "Fyne error", "level=ERROR"}, bad...) {
+		if strings.Contains(out, b) {
+			t.Errorf("output has %q:\n%s", b, out)
 		}
 	}
 }

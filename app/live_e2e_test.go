@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"onair/app/engine"
 	"onair/internal/peer"
 	"onair/internal/testsignal"
 	"onair/publish"
@@ -36,22 +37,7 @@ func startNginx(t *testing.T, port int) *peer.Nginx {
 }
 
 // syncBuffer is a goroutine-safe bytes.Buffer.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = peer.LockedBuffer
 
 // runLiveAsync runs `onair live` in-process until ctx ends.
 func runLiveAsync(ctx context.Context, args ...string) (stdout, stderr *syncBuffer, code <-chan int) {
@@ -180,7 +166,7 @@ func TestReconnect(t *testing.T) {
 	port := ng.RTMPPort
 	url := ng.URL("live", "rc")
 	before := runtime.NumGoroutine()
-	b, err := StartBroadcast(context.Background(), BroadcastConfig{
+	b, err := engine.Start(context.Background(), engine.Config{
 		Video: "testsrc", Audio: "tone", Width: 320, Height: 240, FPS: 25, VideoBitrate: 400_000,
 		AudioBitrate: 64_000, Preset: "ultrafast", KeyInterval: time.Second, URLs: []string{url},
 	})
@@ -205,8 +191,8 @@ func TestReconnect(t *testing.T) {
 	restarted := time.Now()
 	waitState(t, b, "live", 5*time.Second)
 	t.Logf("live again %v after nginx restarted", time.Since(restarted).Round(time.Millisecond))
-	if s := b.sample(); s.reconnects != 1 {
-		t.Errorf("reconnects = %d, want 1", s.reconnects)
+	if s := b.Sample(); s.Reconnects != 1 {
+		t.Errorf("reconnects = %d, want 1", s.Reconnects)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -223,16 +209,16 @@ func TestReconnect(t *testing.T) {
 	checkGoroutines(t, before)
 }
 
-func waitState(t *testing.T, b *Broadcast, want string, within time.Duration) {
+func waitState(t *testing.T, b *engine.Broadcast, want string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		if b.sample().state == want {
+		if b.Sample().State == want {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("state %q, want %q within %v", b.sample().state, want, within)
+	t.Fatalf("state %q, want %q within %v", b.Sample().State, want, within)
 }
 
 // TestBadInput: each mistake gives one clear line on stderr and exit 1
@@ -367,4 +353,4 @@ func startTLSProxy(t *testing.T, backend string) string {
 	return l.Addr().String()
 }
 
-var _ = publish.MaskURL
+var _ = publish.ParseURL

@@ -1,11 +1,11 @@
 package app
 
-import "onair/publish"
+import "onair/internal/urlmask"
 
 func maskedAll(urls []string) []string {
 	out := make([]string, len(urls))
 	for i, u := range urls {
-		out[i] = publish.MaskURL(u)
+		out[i] = urlmask.MaskDest(u)
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"onair/internal/media"
+	"onair/internal/urlmask"
 	"onair/player"
 )
 
@@ -81,7 +82,7 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		p.SetMuted(true)
 	}
 	if !*stats {
-		fmt.Fprintf(stderr, "onair: playing %s (latency %s); Ctrl-C stops\n", player.MaskURL(url), lat)
+		fmt.Fprintf(stderr, "onair: playing %s (latency %s); Ctrl-C stops\n", urlmask.Mask(url), lat)
 	}
 	reportPlay(ctx, p, *stats, stdout, stderr)
 	p.Close()

@@ -2,9 +2,14 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 
 	"onair/publish/loopback"
 )
@@ -13,14 +18,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("onair serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		rtmpAddr = fs.String("rtmp", "127.0.0.1:1935", "RTMP listen address")
-		httpAddr = fs.String("http", "127.0.0.1:8080", "HTTP listen address (HLS, HTTP-FLV, /api/streams)")
-		key      = fs.String("publish-key", "", "publishers must add ?key=K to the stream name")
-		logLevel = fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
-		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile to this file (for developers)")
+		rtmpAddr  = fs.String("rtmp", "127.0.0.1:1935", "RTMP listen address")
+		httpAddr  = fs.String("http", "127.0.0.1:8080", "HTTP listen address (HLS, HTTP-FLV, /api/streams)")
+		key       = fs.String("publish-key", "", "publishers must add ?key=K to the stream name")
+		rtmpsAddr = fs.String("rtmps", "", "RTMPS (RTMP over TLS) listen address, e.g. 127.0.0.1:1936 (default off)")
+		certFile  = fs.String("tls-cert", "", "RTMPS certificate (PEM); default: a self-signed one made on first start and kept in the config folder")
+		keyFile   = fs.String("tls-key", "", "RTMPS certificate's private key (PEM), with --tls-cert")
+		logLevel  = fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
+		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile to this file (for developers)")
 	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--publish-key K]")
+		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--rtmps ADDR [--tls-cert F --tls-key F]] [--publish-key K]")
 		fs.PrintDefaults()
 	}
 	if stop, err := parseFlags(fs, args); stop {
@@ -40,18 +48,60 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer stop()
 	}
-	srv, err := loopback.Start(loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, PublishKey: *key, Logger: log})
+	cfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log}
+	if (*certFile == "") != (*keyFile == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if *certFile != "" && *rtmpsAddr == "" {
+		return errors.New("--tls-cert needs --rtmps ADDR")
+	}
+	if *rtmpsAddr != "" {
+		if cfg.Cert, err = serveCert(*certFile, *keyFile, log); err != nil {
+			return err
+		}
+	}
+	srv, err := loopback.Start(cfg)
 	if err != nil {
 		return err
 	}
 	r, h := srv.RTMPAddr(), srv.HTTPAddr()
 	fmt.Fprintf(stderr, "onair: serving; publish to rtmp://%s/live/NAME%s\n", r, keyHint(*key))
+	if a := srv.RTMPSAddr(); a != "" {
+		fmt.Fprintf(stderr, "onair: RTMPS on rtmps://%s/live/NAME, certificate SHA-256 %s\n", a, srv.CertFingerprint())
+	}
 	fmt.Fprintf(stderr, "onair: play rtmp://%s/live/NAME, http://%s/live/NAME.flv, http://%s/live/NAME/index.m3u8; status http://%s/api/streams\n", r, h, h, h)
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():
 	}
 	return srv.Close()
+}
+
+// serveCert is the RTMPS certificate: the files given, or the
+// self-signed one kept in the user's config folder (made on first start).
+func serveCert(certFile, keyFile string, log *slog.Logger) (tls.Certificate, error) {
+	if certFile != "" {
+		return loopback.LoadCert(certFile, keyFile)
+	}
+	return loopbackCert("", log)
+}
+
+// loopbackCert is the loopback's RTMPS certificate (onair serve and the
+// window): the self-signed one kept in dir (empty: the user's config
+// folder, onair/), made on first start.
+func loopbackCert(dir string, log *slog.Logger) (tls.Certificate, error) {
+	if dir == "" {
+		cfg, err := os.UserConfigDir()
+		if err != nil {
+			return tls.Certificate{}, fmt.Errorf("%w: no config folder: %v", loopback.ErrCert, err)
+		}
+		dir = filepath.Join(cfg, "onair")
+	}
+	c, made, err := loopback.SelfSignedCert(dir)
+	if err == nil && made {
+		log.Info("made a self-signed RTMPS certificate", "dir", dir, "sha256", loopback.Fingerprint(c))
+	}
+	return c, err
 }
 
 func keyHint(key string) string {

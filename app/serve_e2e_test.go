@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"onair/app/engine"
 	"onair/internal/peer"
 	"onair/publish/loopback"
 )
@@ -17,7 +18,7 @@ func TestLiveToServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	b, err := StartBroadcast(context.Background(), BroadcastConfig{
+	b, err := engine.Start(context.Background(), engine.Config{
 		Video: "testsrc", Audio: "tone", Width: 640, Height: 360, FPS: 30, VideoBitrate: 1_000_000,
 		AudioBitrate: 96_000, Preset: "ultrafast", KeyInterval: time.Second,
 		URLs: []string{"rtmp://" + srv.RTMPAddr() + "/live/preview"},
@@ -43,7 +44,7 @@ func TestLiveToServe(t *testing.T) {
 			t.Errorf("%s: %+v", url, p.Streams)
 		}
 	}
-	if s := b.sample(); s.state != "live" || s.drops.total() != 0 {
-		t.Errorf("publisher: state %s, dropped %d", s.state, s.drops.total())
+	if s := b.Sample(); s.State != "live" || s.Drops.Total() != 0 {
+		t.Errorf("publisher: state %s, dropped %d", s.State, s.Drops.Total())
 	}
 }

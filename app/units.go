@@ -1,71 +1,6 @@
 package app
 
-import (
-	"fmt"
-	"math"
-	"strconv"
-	"strings"
-)
-
-// parseSize reads WxH or a preset: sd (640x480), hd (1280x720),
-// fhd (1920x1080), uhd (3840x2160).
-func parseSize(s string) (w, h int, err error) {
-	switch strings.ToLower(s) {
-	case "sd":
-		return 640, 480, nil
-	case "hd":
-		return 1280, 720, nil
-	case "fhd":
-		return 1920, 1080, nil
-	case "uhd", "4k":
-		return 3840, 2160, nil
-	}
-	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
-	if ok {
-		w, err1 := strconv.Atoi(ws)
-		h, err2 := strconv.Atoi(hs)
-		if err1 == nil && err2 == nil && w >= 64 && h >= 64 && w <= 8192 && h <= 8192 && w%2 == 0 && h%2 == 0 {
-			return w, h, nil
-		}
-	}
-	return 0, 0, fmt.Errorf("size %q: want WIDTHxHEIGHT (even numbers, 64 to 8192) or sd, hd, fhd, uhd", s)
-}
-
-// parseBitrate reads 2500k, 2.5M, 128000 (bits per second).
-func parseBitrate(s string) (int, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "bps"), "b/s")
-	mult := 1.0
-	switch {
-	case strings.HasSuffix(t, "k"):
-		mult, t = 1e3, t[:len(t)-1]
-	case strings.HasSuffix(t, "m"):
-		mult, t = 1e6, t[:len(t)-1]
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 || math.IsInf(v, 0) || v*mult > 1e9 {
-		return 0, fmt.Errorf("bitrate %q: want a number of bits per second such as 2500k or 2.5M", s)
-	}
-	return int(math.Round(v * mult)), nil
-}
-
-// parseFPS reads 30, 29.97, 30000/1001.
-func parseFPS(s string) (float64, error) {
-	var v float64
-	if n, d, ok := strings.Cut(s, "/"); ok {
-		a, err1 := strconv.ParseFloat(n, 64)
-		b, err2 := strconv.ParseFloat(d, 64)
-		if err1 == nil && err2 == nil && b != 0 {
-			v = a / b
-		}
-	} else {
-		v, _ = strconv.ParseFloat(s, 64)
-	}
-	if v <= 0 || v > 240 || math.IsNaN(v) {
-		return 0, fmt.Errorf("frame rate %q: want a number from 1 to 240 (e.g. 30 or 30000/1001)", s)
-	}
-	return v, nil
-}
+import "onair/app/engine"
 
 // videoOutput is the output picture the streamer asked for.
 type videoOutput struct {
@@ -74,16 +9,17 @@ type videoOutput struct {
 	bitrate       int
 }
 
-// parseVideoOutput reads the --size, --fps and --vbitrate flags together.
+// parseVideoOutput reads the --size, --fps and --vbitrate flags (or the
+// Studio's fields) together.
 func parseVideoOutput(size, fps, vbitrate string) (videoOutput, error) {
 	var o videoOutput
 	var err error
-	if o.width, o.height, err = parseSize(size); err != nil {
+	if o.width, o.height, err = engine.ParseSize(size); err != nil {
 		return o, err
 	}
-	if o.fps, err = parseFPS(fps); err != nil {
+	if o.fps, err = engine.ParseFPS(fps); err != nil {
 		return o, err
 	}
-	o.bitrate, err = parseBitrate(vbitrate)
+	o.bitrate, err = engine.ParseBitrate(vbitrate)
 	return o, err
 }

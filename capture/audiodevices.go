@@ -2,13 +2,14 @@ package capture
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/gen2brain/malgo"
+
+	"onair/internal/audiodev"
+	"onair/internal/logx"
 )
 
 // Why no audio capture device was found, in words that ListAudioDevices,
@@ -42,9 +43,7 @@ const (
 // and says why for each kind, e.g. "no microphone found: no sound server
 // (PulseAudio/PipeWire) and no ALSA capture device; no monitor found: …".
 func ListAudioDevices(log *slog.Logger) ([]Device, error) {
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log = logx.OrDiscard(log)
 	sys, problem := openAudioSystem(log)
 	if sys == nil {
 		return nil, fmt.Errorf("%w: %s; %s", ErrNoDevice, problem, noMonitorServer)
@@ -108,8 +107,8 @@ func openAudioSystem(log *slog.Logger) (*audioSystem, string) {
 		return sys, ""
 	}
 	log.Debug("no sound server", "err", err)
-	if _, serr := os.Stat("/dev/snd"); serr != nil {
-		log.Debug("no ALSA sound card", "err", serr)
+	if !audiodev.HasSoundCard() {
+		log.Debug("no ALSA sound card")
 		return nil, noSoundServer
 	}
 	sys, err = openBackend(malgo.BackendAlsa, log)
@@ -127,18 +126,9 @@ func openAudioSystem(log *slog.Logger) (*audioSystem, string) {
 // openBackend makes a context on backend b and lists its capture devices
 // (and, on PulseAudio, which monitor belongs to the default output).
 func openBackend(b malgo.Backend, log *slog.Logger) (*audioSystem, error) {
-	name := soundServerBackend
-	if b == malgo.BackendAlsa {
-		name = "alsa"
-	}
+	name := audiodev.Name(b)
 	blog := log.With("backend", name)
-	ctx, err := malgo.InitContext([]malgo.Backend{b}, malgo.ContextConfig{}, func(msg string) {
-		msg = strings.TrimSpace(msg)
-		// Initialising the PulseAudio backend logs each libpulse symbol.
-		if !strings.HasPrefix(msg, "Loading symbol") {
-			blog.Debug("miniaudio: " + msg)
-		}
-	})
+	ctx, err := audiodev.Open(b, blog)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -173,11 +163,8 @@ func openBackend(b malgo.Backend, log *slog.Logger) (*audioSystem, error) {
 }
 
 func (s *audioSystem) close() {
-	if s.ctx != nil {
-		_ = s.ctx.Uninit()
-		s.ctx.Free()
-		s.ctx = nil
-	}
+	_ = audiodev.Close(s.ctx)
+	s.ctx = nil
 }
 
 // choose picks the capture device for name and monitor as MicConfig

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"onair/internal/logx"
 	"onair/internal/media"
 )
 
@@ -102,8 +103,7 @@ type Camera struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	errMu     sync.Mutex
-	err       error
+	stopped   stopErr
 
 	// Used only by the source goroutine.
 	pool *framePool
@@ -131,9 +131,7 @@ func NewCamera(cfg CameraConfig) (*Camera, error) {
 	if cfg.Clock.Start().IsZero() {
 		cfg.Clock = media.NewClock()
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 
 	cams := findCameras()
 	infos := make([]cameraInfo, len(cams))
@@ -405,15 +403,11 @@ func (s *Camera) Frames() int64 { return s.frames.Load() }
 // Err says why the camera stopped delivering frames before Close (it was
 // unplugged, or failed MaxCameraErrors reads in a row); nil while it runs.
 func (s *Camera) Err() error {
-	s.errMu.Lock()
-	defer s.errMu.Unlock()
-	return s.err
+	return s.stopped.get()
 }
 
 func (s *Camera) fail(err error) {
-	s.errMu.Lock()
-	s.err = err
-	s.errMu.Unlock()
+	s.stopped.set(err)
 	s.log.Error("camera stopped", "err", err)
 }
 

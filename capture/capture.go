@@ -15,7 +15,9 @@
 // Close, which returns once its goroutine has ended.
 package capture
 
-import "errors"
+import (
+	"errors"
+)
 
 var (
 	// ErrInvalidConfig is returned by NewTestVideo and NewTestTone when a

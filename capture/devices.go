@@ -3,10 +3,11 @@ package capture
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sort"
 	"strings"
+
+	"onair/internal/logx"
 )
 
 // ListVideoDevices lists the cameras (KindCamera: ID as camera:ID takes
@@ -21,9 +22,7 @@ import (
 // camera found (looked for /dev/video*); no X11 display: DISPLAY is not
 // set".
 func ListVideoDevices(log *slog.Logger) ([]Device, error) {
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log = logx.OrDiscard(log)
 	var devs []Device
 	var why []string
 	for _, c := range findCameras() {

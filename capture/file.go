@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/asticode/go-astiav"
 
+	"onair/internal/logx"
 	"onair/internal/media"
 )
 
@@ -137,7 +137,7 @@ type File struct {
 	firstUp   time.Time // when the first view started
 	cancel    context.CancelFunc
 	done      chan struct{} // closed when the goroutine has ended (or at Close)
-	err       error
+	stopped   stopErr
 	closeOnce sync.Once
 
 	play filePlay // owned by the goroutine
@@ -162,9 +162,7 @@ func OpenFile(cfg FileConfig) (*File, error) {
 	if cfg.Clock.Start().IsZero() {
 		cfg.Clock = media.NewClock()
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	st, err := os.Stat(cfg.Path)
 	if err != nil {
 		// Keeps fs.ErrNotExist (or fs.ErrPermission) for errors.Is.
@@ -267,20 +265,23 @@ func (f *File) open() error {
 	for _, t := range f.tracks {
 		if s := t.st.StartTime(); s != fileNoPTS {
 			if o := fileTicks(s, t.tb); !f.originSet || o < f.origin {
-				f.origin, f.originSet = o, true
+				f.setOrigin(o)
 			}
 		}
 	}
 	if !f.originSet {
 		if s := f.fc.StartTime(); s != fileNoPTS {
-			f.origin, f.originSet = time.Duration(s)*time.Microsecond, true
+			f.setOrigin(time.Duration(s) * time.Microsecond)
 		}
 	}
-	f.seekTS = 0
-	if f.originSet {
-		f.seekTS = int64(math.Floor(float64(f.origin) / float64(time.Microsecond)))
-	}
 	return nil
+}
+
+// setOrigin makes timeline time 0 stand for file time o, where a new pass
+// seeks to (in AV_TIME_BASE units, rounded down).
+func (f *File) setOrigin(o time.Duration) {
+	f.origin, f.originSet = o, true
+	f.seekTS = int64(math.Floor(float64(o) / float64(time.Microsecond)))
 }
 
 // openFileError turns FFmpeg's error on opening path into one of ours.
@@ -339,9 +340,7 @@ func (f *File) Done() <-chan struct{} { return f.done }
 // Err is why the File stopped on its own before the end of the file (a
 // read error, or a seek that failed when looping); nil otherwise.
 func (f *File) Err() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
+	return f.stopped.get()
 }
 
 // Close stops both views, returns once the goroutine has ended and frees
@@ -394,9 +393,7 @@ func (f *File) viewClosed() {
 
 // fail records why the goroutine ends early.
 func (f *File) fail(err error) {
-	f.mu.Lock()
-	f.err = err
-	f.mu.Unlock()
+	f.stopped.set(err)
 	f.log.Error("file source stopped", "err", err)
 }
 
@@ -412,136 +409,4 @@ func (f *File) free() {
 		f.fc.Free()
 		f.fc = nil
 	}
-}
-
-// viewState is what both views share: the consumer, the started/closed
-// state that deliveries check, and the counters.
-type viewState struct {
-	f       *File
-	mu      sync.Mutex
-	started bool
-	closed  bool
-	frames  atomic.Int64
-	skipped atomic.Int64
-}
-
-// begin marks the view started; has says whether the File delivers it.
-func (v *viewState) begin(has bool, name string, set func()) error {
-	if !has {
-		return fmt.Errorf("%s: the file source delivers no %s: %w", v.f.cfg.Path, name, ErrNoStream)
-	}
-	v.mu.Lock()
-	switch {
-	case v.closed:
-		v.mu.Unlock()
-		return ErrClosed
-	case v.started:
-		v.mu.Unlock()
-		return ErrStarted
-	}
-	v.started = true
-	set()
-	v.mu.Unlock()
-	v.f.start()
-	return nil
-}
-
-// shut marks the view closed; it returns once no delivery is running.
-func (v *viewState) shut() {
-	v.mu.Lock()
-	v.closed = true
-	v.mu.Unlock()
-}
-
-// active reports whether the view was started and is not closed.
-func (v *viewState) active() bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.started && !v.closed
-}
-
-// fileVideo is File's VideoSource.
-type fileVideo struct {
-	viewState
-	out func(*media.VideoFrame)
-}
-
-// Start begins delivering the file's video to out, from the File's
-// goroutine, one frame at a time; out must not block, and the frame then
-// belongs to the callee, who must Release it. It returns ErrNoStream when
-// the File delivers no video, ErrStarted when called twice and ErrClosed
-// after Close.
-func (v *fileVideo) Start(out func(*media.VideoFrame)) error {
-	if out == nil {
-		return fmt.Errorf("capture: file: nil frame consumer")
-	}
-	return v.begin(v.f.vtrack != nil, "video", func() { v.out = out })
-}
-
-// Close stops the deliveries to this view; the File goes on for the other
-// view if it is running, and is closed otherwise.
-func (v *fileVideo) Close() error {
-	v.shut()
-	v.f.viewClosed()
-	return nil
-}
-
-// Skipped counts video frames dropped because they would have been
-// released more than a frame interval late.
-func (v *fileVideo) Skipped() int64 { return v.skipped.Load() }
-
-// Frames counts video frames delivered.
-func (v *fileVideo) Frames() int64 { return v.frames.Load() }
-
-// deliver hands fr to the consumer, or releases it when there is none.
-func (v *fileVideo) deliver(fr *media.VideoFrame) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if !v.started || v.closed {
-		fr.Release()
-		return
-	}
-	v.out(fr)
-	v.frames.Add(1)
-}
-
-// fileAudio is File's AudioSource.
-type fileAudio struct {
-	viewState
-	out func(*media.AudioFrame)
-}
-
-// Start begins delivering the file's audio to out, from the File's
-// goroutine, one block at a time; out must not block. It returns
-// ErrNoStream when the File delivers no audio, ErrStarted when called
-// twice and ErrClosed after Close.
-func (a *fileAudio) Start(out func(*media.AudioFrame)) error {
-	if out == nil {
-		return fmt.Errorf("capture: file: nil frame consumer")
-	}
-	return a.begin(a.f.atrack != nil, "audio", func() { a.out = out })
-}
-
-// Close stops the deliveries to this view; the File goes on for the other
-// view if it is running, and is closed otherwise.
-func (a *fileAudio) Close() error {
-	a.shut()
-	a.f.viewClosed()
-	return nil
-}
-
-// Skipped is always 0: audio blocks are never dropped.
-func (a *fileAudio) Skipped() int64 { return a.skipped.Load() }
-
-// Blocks counts audio blocks delivered.
-func (a *fileAudio) Blocks() int64 { return a.frames.Load() }
-
-func (a *fileAudio) deliver(fr *media.AudioFrame) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.started || a.closed {
-		return
-	}
-	a.out(fr)
-	a.frames.Add(1)
 }

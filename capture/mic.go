@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"runtime"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/gen2brain/malgo"
 
+	"onair/internal/audiodev"
+	"onair/internal/logx"
 	"onair/internal/media"
 	"onair/internal/testsignal"
 )
@@ -113,8 +114,7 @@ type Mic struct {
 	blocks    atomic.Int64
 	reanchors atomic.Int64
 	slipped   atomic.Int64
-	errMu     sync.Mutex
-	err       error
+	stopped   stopErr
 }
 
 // NewMic checks cfg, finds the device and opens it (without starting it).
@@ -143,9 +143,7 @@ func NewMic(cfg MicConfig) (*Mic, error) {
 	if cfg.Clock.Start().IsZero() {
 		cfg.Clock = media.NewClock()
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	what := "mic"
 	if cfg.Monitor && cfg.Name == "" {
 		what = "monitor"
@@ -244,10 +242,9 @@ func (m *Mic) Close() error {
 		m.closing.Store(true)
 		// Uninit stops the device and waits for a callback in flight.
 		m.dev.Uninit()
-		if err := m.ctx.Uninit(); err != nil {
+		if err := audiodev.Close(m.ctx); err != nil {
 			m.log.Debug("context uninit", "err", err)
 		}
-		m.ctx.Free()
 		m.q.Close()
 		m.run.stop()
 		m.log.Debug("closed", "blocks", m.blocks.Load(), "skipped", m.skipped.Load(), "reanchors", m.reanchors.Load(), "drift_slips", m.slipped.Load())
@@ -273,9 +270,7 @@ func (m *Mic) DriftSlips() int64 { return m.slipped.Load() }
 // Err says why the device stopped before Close (the sound server went
 // away, the device was unplugged); nil while it runs.
 func (m *Mic) Err() error {
-	m.errMu.Lock()
-	defer m.errMu.Unlock()
-	return m.err
+	return m.stopped.get()
 }
 
 // onData is the device callback: it stamps and copies the block and
@@ -315,17 +310,13 @@ func (m *Mic) onStop() {
 		return
 	}
 	err := fmt.Errorf("capture: %s capture device %s stopped", m.backend, m.devID)
-	m.errMu.Lock()
-	if m.err == nil {
-		m.err = err
-	}
-	m.errMu.Unlock()
+	m.stopped.set(err)
 	m.log.Error("device stopped", "err", err)
 	m.q.Close()
 }
 
 func (m *Mic) loop(ctx context.Context, out func(*media.AudioFrame)) {
-	var lastWarn time.Time
+	loss := lossLog{key: "dropped"}
 	var dropped, reanchors int64
 	for {
 		f, ok := m.q.TryPop()
@@ -345,11 +336,8 @@ func (m *Mic) loop(ctx context.Context, out func(*media.AudioFrame)) {
 		}
 		if d := m.q.Dropped(); d != dropped {
 			m.skipped.Add(d - dropped)
+			loss.note(m.log, "consumer falling behind, dropped blocks", d-dropped, d)
 			dropped = d
-			if now := time.Now(); now.Sub(lastWarn) >= 5*time.Second {
-				m.log.Warn("consumer falling behind, dropped blocks", "total", d)
-				lastWarn = now
-			}
 		}
 		if r := m.reanchors.Load(); r != reanchors {
 			reanchors = r

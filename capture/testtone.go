@@ -3,11 +3,11 @@ package capture
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
+	"onair/internal/logx"
 	"onair/internal/media"
 	"onair/internal/testsignal"
 )
@@ -78,9 +78,7 @@ func NewTestTone(cfg TestToneConfig) (*TestTone, error) {
 	if cfg.Clock.Start().IsZero() {
 		cfg.Clock = media.NewClock()
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	return &TestTone{cfg: cfg, log: cfg.Logger.With("source", "tone")}, nil
 }
 
@@ -122,19 +120,15 @@ func (s *TestTone) loop(ctx context.Context, out func(*media.AudioFrame)) {
 	p := newPacer(st.wallStart.Add(time.Duration(blockNS)), blockNS)
 	defer p.stop()
 	s.log.Debug("started", "rate", s.cfg.SampleRate, "channels", s.cfg.Channels, "block", s.cfg.BlockSamples)
-	var lastWarn time.Time
+	loss := lossLog{key: "skipped"}
 	for {
-		slot, skipped, now, ok := p.wait(ctx)
+		slot, skipped, _, ok := p.wait(ctx)
 		if !ok {
 			s.log.Debug("stopped", "blocks", s.blocks.Load(), "skipped", s.skipped.Load())
 			return
 		}
 		if skipped > 0 {
-			s.skipped.Add(skipped)
-			if now.Sub(lastWarn) >= 5*time.Second {
-				s.log.Warn("falling behind, skipped blocks", "total", s.skipped.Load())
-				lastWarn = now
-			}
+			loss.note(s.log, "falling behind, skipped blocks", skipped, s.skipped.Add(skipped))
 		}
 		out(st.block(slot))
 		s.blocks.Add(1)

@@ -3,11 +3,11 @@ package capture
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
+	"onair/internal/logx"
 	"onair/internal/media"
 )
 
@@ -104,9 +104,7 @@ func NewTestVideo(cfg TestVideoConfig) (*TestVideo, error) {
 	if cfg.Buffers <= 0 {
 		cfg.Buffers = framePoolSize
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	pic, err := newPicture(cfg.Width, cfg.Height)
 	if err != nil {
 		return nil, err
@@ -152,8 +150,7 @@ func (s *TestVideo) loop(ctx context.Context, out func(*media.VideoFrame)) {
 	p := newPacer(time.Now(), float64(time.Second)/s.cfg.FPS)
 	defer p.stop()
 	s.log.Debug("started", "width", s.cfg.Width, "height", s.cfg.Height, "fps", s.cfg.FPS)
-	var lastWarn time.Time
-	var skippedSinceWarn int64
+	loss := lossLog{key: "skipped"}
 	for seq := int64(0); ; seq++ {
 		_, skipped, now, ok := p.wait(ctx)
 		if !ok {
@@ -161,12 +158,7 @@ func (s *TestVideo) loop(ctx context.Context, out func(*media.VideoFrame)) {
 			return
 		}
 		if skipped > 0 {
-			s.skipped.Add(skipped)
-			skippedSinceWarn += skipped
-			if now.Sub(lastWarn) >= 5*time.Second {
-				s.log.Warn("falling behind, skipped frames", "skipped", skippedSinceWarn, "total", s.skipped.Load())
-				lastWarn, skippedSinceWarn = now, 0
-			}
+			loss.note(s.log, "falling behind, skipped frames", skipped, s.skipped.Add(skipped))
 		}
 		out(s.frame(now, seq))
 		s.frames.Add(1)

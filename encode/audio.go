@@ -8,6 +8,7 @@ import (
 
 	"github.com/asticode/go-astiav"
 
+	"onair/internal/logx"
 	"onair/internal/media"
 )
 
@@ -19,7 +20,7 @@ type AudioConfig struct {
 	Channels int
 	// Bitrate in bits per second. Default 128_000.
 	Bitrate int
-	// Logger; default slog.Default().
+	// Logger; nil discards.
 	Logger *slog.Logger
 }
 
@@ -44,9 +45,7 @@ func (c *AudioConfig) setDefaults() error {
 	if c.Bitrate < 8_000 || c.Bitrate > 512_000 {
 		return fmt.Errorf("audio bitrate %d b/s: want 8k to 512k: %w", c.Bitrate, ErrInvalidConfig)
 	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Logger = logx.OrDiscard(c.Logger)
 	return nil
 }
 
@@ -54,11 +53,9 @@ func (c *AudioConfig) setDefaults() error {
 // native encoder. Input blocks of any length are regrouped into the
 // encoder's 1024-sample frames.
 type AudioEncoder struct {
-	cfg   AudioConfig
-	cc    *astiav.CodecContext
-	frame *astiav.Frame
-	pkt   *astiav.Packet
-	size  int // samples per encoder frame
+	encoder
+	cfg  AudioConfig
+	size int // samples per encoder frame
 
 	// planar holds queued samples per channel; pending counts them.
 	planar  [][]float32
@@ -66,7 +63,7 @@ type AudioEncoder struct {
 	// next is the stream time of the first queued sample; valid once set.
 	next    time.Duration
 	started bool
-	codec   media.CodecConfig
+	track   media.CodecConfig
 }
 
 // NewAudio opens the AAC encoder.
@@ -74,54 +71,46 @@ func NewAudio(cfg AudioConfig) (*AudioEncoder, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	codec := astiav.FindEncoderByName("aac")
-	if codec == nil {
-		return nil, fmt.Errorf("aac: %w", ErrCodecUnavailable)
-	}
-	cc := astiav.AllocCodecContext(codec)
-	if cc == nil {
-		return nil, errors.New("allocating the AAC encoder context failed")
-	}
 	layout := astiav.ChannelLayoutStereo
 	if cfg.Channels == 1 {
 		layout = astiav.ChannelLayoutMono
 	}
-	cc.SetSampleRate(cfg.SampleRate)
-	cc.SetChannelLayout(layout)
-	cc.SetSampleFormat(astiav.SampleFormatFltp)
-	cc.SetBitRate(int64(cfg.Bitrate))
-	cc.SetTimeBase(astiav.NewRational(1, cfg.SampleRate))
-	cc.SetFlags(cc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
-	if err := cc.Open(codec, nil); err != nil {
-		cc.Free()
-		return nil, fmt.Errorf("opening the AAC encoder (%d Hz, %d ch): %w", cfg.SampleRate, cfg.Channels, err)
+	e := &AudioEncoder{cfg: cfg, encoder: encoder{name: "the AAC encoder", codec: media.CodecAAC,
+		tb: astiav.NewRational(1, cfg.SampleRate)}}
+	err := e.open("aac", func(cc *astiav.CodecContext) {
+		cc.SetSampleRate(cfg.SampleRate)
+		cc.SetChannelLayout(layout)
+		cc.SetSampleFormat(astiav.SampleFormatFltp)
+		cc.SetBitRate(int64(cfg.Bitrate))
+	}, nil, fmt.Sprintf("%d Hz, %d ch", cfg.SampleRate, cfg.Channels))
+	if err != nil {
+		return nil, err
 	}
-	e := &AudioEncoder{cfg: cfg, cc: cc, size: cc.FrameSize()}
+	e.size = e.cc.FrameSize()
 	if e.size <= 0 {
 		e.size = 1024
 	}
-	e.frame = astiav.AllocFrame()
-	e.frame.SetNbSamples(e.size)
-	e.frame.SetChannelLayout(layout)
-	e.frame.SetSampleFormat(astiav.SampleFormatFltp)
-	e.frame.SetSampleRate(cfg.SampleRate)
-	if err := e.frame.AllocBuffer(0); err != nil {
+	if err := e.allocFrame(func(f *astiav.Frame) {
+		f.SetNbSamples(e.size)
+		f.SetChannelLayout(layout)
+		f.SetSampleFormat(astiav.SampleFormatFltp)
+		f.SetSampleRate(cfg.SampleRate)
+	}); err != nil {
 		e.Close()
-		return nil, fmt.Errorf("allocating an audio frame: %w", err)
+		return nil, err
 	}
-	e.pkt = astiav.AllocPacket()
 	e.planar = make([][]float32, cfg.Channels)
 	for i := range e.planar {
 		e.planar[i] = make([]float32, 0, 4*e.size)
 	}
-	e.codec = media.CodecConfig{
+	e.track = media.CodecConfig{
 		Codec:      media.CodecAAC,
-		Extradata:  append([]byte(nil), cc.ExtraData()...),
+		Extradata:  append([]byte(nil), e.cc.ExtraData()...),
 		Bitrate:    cfg.Bitrate,
 		SampleRate: cfg.SampleRate,
 		Channels:   cfg.Channels,
 	}
-	if len(e.codec.Extradata) < 2 {
+	if len(e.track.Extradata) < 2 {
 		e.Close()
 		return nil, errors.New("the AAC encoder gave no AudioSpecificConfig")
 	}
@@ -129,11 +118,11 @@ func NewAudio(cfg AudioConfig) (*AudioEncoder, error) {
 }
 
 // Config describes the encoded track (AudioSpecificConfig as extradata).
-func (e *AudioEncoder) Config() media.CodecConfig { return e.codec }
+func (e *AudioEncoder) Config() media.CodecConfig { return e.track }
 
 // FrameDuration is the duration of one AAC access unit.
 func (e *AudioEncoder) FrameDuration() time.Duration {
-	return time.Duration(e.size) * time.Second / time.Duration(e.cfg.SampleRate)
+	return media.SamplesDuration(int64(e.size), e.cfg.SampleRate)
 }
 
 // Encode queues a block of samples and returns the AAC packets completed.
@@ -173,7 +162,7 @@ func (e *AudioEncoder) Encode(a *media.AudioFrame) ([]*media.Packet, error) {
 }
 
 func (e *AudioEncoder) samplesToDur(n int) time.Duration {
-	return time.Duration(n) * time.Second / time.Duration(e.cfg.SampleRate)
+	return media.SamplesDuration(int64(n), e.cfg.SampleRate)
 }
 
 func absDur(d time.Duration) time.Duration {
@@ -193,40 +182,14 @@ func (e *AudioEncoder) encodeOne() ([]*media.Packet, error) {
 		e.planar[c] = e.planar[c][:rest]
 	}
 	e.pending -= e.size
-	tb := astiav.NewRational(1, e.cfg.SampleRate)
-	e.frame.SetPts(toTicks(e.next, tb))
+	e.frame.SetPts(e.ticks(e.next))
 	e.next += e.FrameDuration()
-	if err := e.cc.SendFrame(e.frame); err != nil {
-		return nil, fmt.Errorf("sending a frame to the AAC encoder: %w", err)
-	}
-	return e.receive()
-}
-
-func (e *AudioEncoder) receive() ([]*media.Packet, error) {
-	return receivePackets(e.cc, e.pkt, media.CodecAAC, astiav.NewRational(1, e.cfg.SampleRate), "the AAC encoder")
+	return e.send(e.frame)
 }
 
 // Flush drains the encoder's delayed packets; queued samples shorter than
 // one AAC frame are dropped.
-func (e *AudioEncoder) Flush() ([]*media.Packet, error) {
-	if err := e.cc.SendFrame(nil); err != nil && !errors.Is(err, astiav.ErrEof) {
-		return nil, fmt.Errorf("flushing the AAC encoder: %w", err)
-	}
-	return e.receive()
-}
+func (e *AudioEncoder) Flush() ([]*media.Packet, error) { return e.send(nil) }
 
 // Close frees the encoder.
-func (e *AudioEncoder) Close() {
-	if e.frame != nil {
-		e.frame.Free()
-		e.frame = nil
-	}
-	if e.pkt != nil {
-		e.pkt.Free()
-		e.pkt = nil
-	}
-	if e.cc != nil {
-		e.cc.Free()
-		e.cc = nil
-	}
-}
+func (e *AudioEncoder) Close() { e.free() }

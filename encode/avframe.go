@@ -5,16 +5,6 @@ package encode
 #include <string.h>
 #include <libavutil/frame.h>
 
-// onair_copy_plane copies h rows of n bytes from src (stride sstride) into
-// plane i of f, honouring the frame's linesize.
-static void onair_copy_plane(AVFrame *f, int i, const unsigned char *src, int sstride, int n, int h) {
-	unsigned char *dst = f->data[i];
-	int dstride = f->linesize[i];
-	for (int y = 0; y < h; y++) {
-		memcpy(dst + (size_t)y * dstride, src + (size_t)y * sstride, n);
-	}
-}
-
 static int onair_make_writable(AVFrame *f) { return av_frame_make_writable(f); }
 
 static void onair_copy_floats(AVFrame *f, int i, const float *src, int n) {
@@ -29,11 +19,14 @@ import (
 
 	"github.com/asticode/go-astiav"
 
+	"onair/internal/avplane"
 	"onair/internal/media"
 )
 
 // go-astiav v0.16.0 can read frame planes but cannot write them, so the two
-// copies into FFmpeg-owned frames live here, in one small tested place.
+// copies into FFmpeg-owned frames live here, in one small tested place: the
+// video planes through package avplane's views, the audio planes (whose
+// size only linesize[0] gives) in C.
 
 // planeGeometry gives the bytes per row and the rows of plane i.
 func planeGeometry(f *media.VideoFrame, i int) (rowBytes, rows int, ok bool) {
@@ -56,23 +49,25 @@ func planeGeometry(f *media.VideoFrame, i int) (rowBytes, rows int, ok bool) {
 // copyVideoIn copies src's planes into dst, which must be allocated with the
 // same size and format and be writable.
 func copyVideoIn(dst *astiav.Frame, src *media.VideoFrame) error {
+	if err := checkPlanes(src); err != nil {
+		return err
+	}
 	if err := makeWritable(dst); err != nil {
 		return err
 	}
-	cf := (*C.AVFrame)(dst.UnsafePointer())
 	for i := 0; i < 3; i++ {
 		n, rows, ok := planeGeometry(src, i)
 		if !ok {
 			break
 		}
-		if src.Strides[i] < n || len(src.Planes[i]) < (rows-1)*src.Strides[i]+n {
-			return fmt.Errorf("plane %d holds %d bytes, stride %d, want %d rows of %d: %w",
-				i, len(src.Planes[i]), src.Strides[i], rows, n, ErrInvalidConfig)
+		d, ls := avplane.View(dst, i, rows)
+		if ls < n {
+			return fmt.Errorf("frame plane %d linesize %d < %d", i, ls, n)
 		}
-		if int(cf.linesize[i]) < n {
-			return fmt.Errorf("frame plane %d linesize %d < %d", i, int(cf.linesize[i]), n)
+		s, ss := src.Planes[i], src.Strides[i]
+		for y := 0; y < rows; y++ {
+			copy(d[y*ls:y*ls+n], s[y*ss:y*ss+n])
 		}
-		C.onair_copy_plane(cf, C.int(i), (*C.uchar)(unsafe.Pointer(&src.Planes[i][0])), C.int(src.Strides[i]), C.int(n), C.int(rows))
 	}
 	return nil
 }

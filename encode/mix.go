@@ -4,15 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"onair/internal/level"
+	"onair/internal/logx"
 	"onair/internal/media"
-	"onair/internal/swr"
 )
 
 // Limits and constants of the Mixer.
@@ -23,8 +23,9 @@ const (
 	MaxMixInputChannels = 8
 	// MaxMixGain is the largest linear input gain (+20 dB).
 	MaxMixGain = 10.0
-	// SilenceDBFS is the level reported for silence (and anything quieter).
-	SilenceDBFS = -120.0
+	// SilenceDBFS is the level reported for silence (and anything quieter):
+	// level.Floor, the one floor of every meter in the program.
+	SilenceDBFS = level.Floor
 	// MixContinuity is how far an input frame's PTS may be from the end of
 	// the input's previous frame and still be taken as its continuation
 	// (placed right after it, so PTS jitter never opens gaps or overlaps).
@@ -70,7 +71,7 @@ type MixerConfig struct {
 	// Clock is the stream clock of the inputs' PTS, which the mix runs on.
 	// Default: a clock started by NewMixer.
 	Clock media.Clock
-	// Logger; default: discard.
+	// Logger; nil discards.
 	Logger *slog.Logger
 }
 
@@ -93,9 +94,7 @@ func (c *MixerConfig) setDefaults() error {
 	if c.LevelWindow == 0 {
 		c.LevelWindow = 300 * time.Millisecond
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	c.Logger = logx.OrDiscard(c.Logger)
 	if c.Clock.Start().IsZero() {
 		c.Clock = media.NewClock()
 	}
@@ -118,7 +117,8 @@ func (c *MixerConfig) setDefaults() error {
 
 // Levels are a signal's levels over the mixer's LevelWindow, in dBFS
 // (0 is full scale; a full-scale sine has a peak of 0 and an RMS of
-// -3.01), never below SilenceDBFS.
+// -3.01), never below SilenceDBFS. They are measured by a level.Meter,
+// like every level the program shows.
 type Levels struct {
 	Peak, RMS float64
 }
@@ -133,28 +133,6 @@ type MixerStats struct {
 	// Clipped counts output samples (per channel) whose sum was outside
 	// [-1, 1] and was clipped.
 	Clipped int64
-}
-
-// MixerInputStats are an input's counters. Samples are counted in sample
-// instants at the mix's rate (a stereo instant counts once).
-type MixerInputStats struct {
-	// Frames is the number of frames pushed and taken.
-	Frames int64
-	// Late counts samples that arrived after their block was mixed.
-	Late int64
-	// Ahead counts samples dropped because they were more than Buffer
-	// ahead of the mix.
-	Ahead int64
-	// Missing counts samples mixed as silence because the input had not
-	// delivered that far by the block's deadline: it stalled or stopped
-	// (counted from its first frame on; a gap left by a PTS jump is not
-	// counted here, the jump is a Resync).
-	Missing int64
-	// Resyncs counts frames whose PTS did not continue the previous frame
-	// (by more than MixContinuity), so that they were placed by their PTS.
-	Resyncs int64
-	// Errors counts frames rejected: malformed, or not convertible.
-	Errors int64
 }
 
 // Mixer sums audio inputs into one stream of AudioFrames at a fixed rate
@@ -200,8 +178,7 @@ type Mixer struct {
 	pos   atomic.Int64
 	begun bool
 
-	meter   meter // the mix's, owned by the loop
-	levels  levelCell
+	meter   *level.Meter // the mix's
 	blocks  atomic.Int64
 	skipped atomic.Int64
 	clipped atomic.Int64
@@ -214,7 +191,7 @@ func NewMixer(cfg MixerConfig) (*Mixer, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	block := int(int64(cfg.Block) * int64(cfg.SampleRate) / int64(time.Second))
+	block := int(media.DurationSamples(cfg.Block, cfg.SampleRate))
 	if block < 1 {
 		block = 1
 	}
@@ -222,13 +199,12 @@ func NewMixer(cfg MixerConfig) (*Mixer, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With("stage", "mixer"),
 		block:   block,
-		ring:    int(int64(cfg.Buffer) * int64(cfg.SampleRate) / int64(time.Second)),
+		ring:    int(media.DurationSamples(cfg.Buffer, cfg.SampleRate)),
 		window:  int((cfg.LevelWindow + cfg.Block - 1) / cfg.Block),
 		tol:     mixPosition(MixContinuity, cfg.SampleRate),
 		scratch: make([]float32, block*cfg.Channels),
 	}
-	m.meter = newMeter(m.window)
-	m.levels.store(Levels{SilenceDBFS, SilenceDBFS})
+	m.meter = m.newMeter()
 	return m, nil
 }
 
@@ -251,12 +227,11 @@ func (m *Mixer) AddInput(name string) (*MixerInput, error) {
 		name:      name,
 		log:       m.log.With("input", name),
 		ring:      make([]float32, m.ring*m.cfg.Channels),
-		meter:     newMeter(m.window),
+		meter:     m.newMeter(),
 		applied:   1,
 		appliedOn: 1,
 	}
 	in.gain.Store(math.Float64bits(1))
-	in.levels.store(Levels{SilenceDBFS, SilenceDBFS})
 	in.rpos = m.nextPosLocked()
 	m.inputs = append(m.inputs, in)
 	return in, nil
@@ -343,7 +318,17 @@ func (m *Mixer) Skipped() int64 { return m.skipped.Load() }
 
 // Levels are the mix's levels (after summing and clipping) over the last
 // LevelWindow.
-func (m *Mixer) Levels() Levels { return m.levels.load() }
+func (m *Mixer) Levels() Levels { return readLevels(m.meter) }
+
+// newMeter is a meter over the LevelWindow, in blocks: a level reading
+// covers the newest window blocks.
+func (m *Mixer) newMeter() *level.Meter { return level.New(m.cfg.LevelWindow, m.window) }
+
+// readLevels is meter's reading.
+func readLevels(meter *level.Meter) Levels {
+	peak, rms := meter.Read()
+	return Levels{Peak: peak, RMS: rms}
+}
 
 // Stats returns the mix's counters.
 func (m *Mixer) Stats() MixerStats {
@@ -423,421 +408,10 @@ func (m *Mixer) mixNext() *media.AudioFrame {
 	if clipped > 0 {
 		m.clipped.Add(clipped)
 	}
-	m.meter.add(f.Samples)
-	m.levels.store(m.meter.levels())
+	m.meter.Add(f)
 	m.pos.Store(pos + int64(n))
 	m.blocks.Add(1)
 	return f
-}
-
-// MixerInput is one input of a Mixer.
-type MixerInput struct {
-	m    *Mixer
-	name string
-	log  *slog.Logger
-
-	gain  atomic.Uint64 // float64 bits, linear
-	muted atomic.Bool
-
-	mu      sync.Mutex
-	ring    []float32 // m.ring sample instants of the mix's channels
-	rpos    int64     // position of the next sample the mixer takes
-	wpos    int64     // where the previous frame ended
-	wend    int64     // highest position written
-	have    bool      // wpos is valid: the next frame may continue it
-	first   int64     // position of the first sample ever written
-	written bool      // first is valid
-	removed bool
-	conv    mixConverter
-	stats   MixerInputStats
-	warnAt  time.Time
-
-	// Owned by the mixer's loop.
-	applied   float64 // gain applied at the end of the last block
-	appliedOn float64 // 1 unmuted, 0 muted, at the end of the last block
-	meter     meter
-	levels    levelCell
-}
-
-// Name is the input's name.
-func (in *MixerInput) Name() string { return in.name }
-
-// SetGain sets the linear gain (amplitude factor: 1 leaves the signal
-// unchanged, 0.5 is -6.02 dB), clamped to 0..MaxMixGain. It applies from
-// the next block, ramped over that block.
-func (in *MixerInput) SetGain(g float64) {
-	switch {
-	case math.IsNaN(g) || g < 0:
-		g = 0
-	case g > MaxMixGain:
-		g = MaxMixGain
-	}
-	in.gain.Store(math.Float64bits(g))
-}
-
-// SetGainDB sets the gain in decibels (0 dB is unity, -6.02 dB halves the
-// amplitude, -Inf is silence), clamped to MaxMixGain (+20 dB).
-func (in *MixerInput) SetGainDB(db float64) { in.SetGain(DBToGain(db)) }
-
-// Gain is the linear gain.
-func (in *MixerInput) Gain() float64 { return math.Float64frombits(in.gain.Load()) }
-
-// GainDB is the gain in decibels (-Inf for 0).
-func (in *MixerInput) GainDB() float64 { return GainToDB(in.Gain()) }
-
-// SetMuted mutes or unmutes the input: while muted it contributes nothing
-// to the mix (ramped over one block), but it is still buffered and its
-// levels still measured.
-func (in *MixerInput) SetMuted(m bool) { in.muted.Store(m) }
-
-// Muted reports whether the input is muted.
-func (in *MixerInput) Muted() bool { return in.muted.Load() }
-
-// Levels are the input's levels over the last LevelWindow, after its gain
-// and before mute (so that a meter shows a muted microphone is live).
-func (in *MixerInput) Levels() Levels { return in.levels.load() }
-
-// Stats returns the input's counters.
-func (in *MixerInput) Stats() MixerInputStats {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.stats
-}
-
-// Remove takes the input out of the mix; later pushes are ignored.
-func (in *MixerInput) Remove() {
-	m := in.m
-	m.mu.Lock()
-	for i, x := range m.inputs {
-		if x == in {
-			m.inputs = append(m.inputs[:i:i], m.inputs[i+1:]...)
-			break
-		}
-	}
-	m.mu.Unlock()
-	in.remove()
-}
-
-func (in *MixerInput) remove() {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.removed = true
-	in.conv.free()
-}
-
-// Push hands the input a frame (interleaved float32 at any rate and 1..8
-// channels, PTS on the mixer's Clock). It converts and buffers the samples
-// and returns; it never waits for the mix. The frame is not kept: the
-// caller may reuse it. Samples that arrive too late for their block or too
-// far ahead are dropped and counted (Stats).
-func (in *MixerInput) Push(f *media.AudioFrame) {
-	if f == nil {
-		return
-	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.removed {
-		return
-	}
-	m := in.m
-	ch := m.cfg.Channels
-	if f.SampleRate < 1000 || f.SampleRate > 4*MaxMixRate || f.Channels < 1 ||
-		f.Channels > MaxMixInputChannels || len(f.Samples) < f.Channels {
-		in.stats.Errors++
-		in.warnLocked("malformed frame", "rate", f.SampleRate, "channels", f.Channels, "samples", len(f.Samples))
-		return
-	}
-	samples, err := in.conv.convert(f, m.cfg.SampleRate, ch)
-	if err != nil {
-		in.stats.Errors++
-		in.warnLocked("cannot convert", "err", err)
-		return
-	}
-	n := int64(len(samples) / ch)
-	if n == 0 {
-		return
-	}
-	in.stats.Frames++
-	target := mixPosition(f.PTS, m.cfg.SampleRate)
-	if in.have {
-		if d := target - in.wpos; d >= -m.tol && d <= m.tol {
-			target = in.wpos
-		} else {
-			in.stats.Resyncs++
-		}
-	}
-	end := target + n
-	in.wpos, in.have = end, true
-	size := int64(m.ring)
-	start := target
-	if start < in.rpos {
-		late := min(in.rpos-start, n)
-		in.stats.Late += late
-		start += late
-	}
-	if lim := in.rpos + size; end > lim {
-		in.stats.Ahead += end - max(lim, start)
-		end = max(lim, start)
-	}
-	if end <= start {
-		// Wholly outside the buffer: place the next frame by its PTS again.
-		in.have = false
-		in.warnLocked("frame outside the mix's window, dropped",
-			"pts", f.PTS, "mix", mixDuration(in.rpos, m.cfg.SampleRate))
-		return
-	}
-	src := samples[(start-target)*int64(ch) : (end-target)*int64(ch)]
-	at := ringIndex(start, size) * ch
-	k := copy(in.ring[at:], src)
-	copy(in.ring, src[k:])
-	if end > in.wend {
-		in.wend = end
-	}
-	if !in.written {
-		in.first, in.written = start, true
-	}
-}
-
-// warnLocked logs a problem at most every 5 s.
-func (in *MixerInput) warnLocked(msg string, args ...any) {
-	if now := time.Now(); now.Sub(in.warnAt) >= 5*time.Second {
-		in.warnAt = now
-		in.log.Warn(msg, append(args, "stats", in.stats)...)
-	}
-}
-
-// reset empties the buffer and starts it at pos.
-func (in *MixerInput) reset(pos int64) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	clear(in.ring)
-	in.rpos, in.wend, in.have = pos, pos, false
-}
-
-// take moves the n samples at pos into dst and frees their place.
-func (in *MixerInput) take(pos int64, n int, dst []float32) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	ch := in.m.cfg.Channels
-	size := int64(in.m.ring)
-	at := ringIndex(pos, size) * ch
-	k := copy(dst[:n*ch], in.ring[at:])
-	copy(dst[k:n*ch], in.ring)
-	end := at + n*ch
-	if end <= len(in.ring) {
-		clear(in.ring[at:end])
-	} else {
-		clear(in.ring[at:])
-		clear(in.ring[:end-len(in.ring)])
-	}
-	in.rpos = pos + int64(n)
-	if in.written && in.wend < in.rpos && in.rpos > in.first {
-		in.stats.Missing += in.rpos - max(in.wend, pos, in.first)
-	}
-}
-
-// mixInto takes the input's block at pos, applies its gain, measures it
-// and adds it, muted or not, to sum. scratch holds a block.
-func (in *MixerInput) mixInto(pos int64, n int, scratch, sum []float32) {
-	in.take(pos, n, scratch)
-	ch := in.m.cfg.Channels
-	g0, g1 := in.applied, in.Gain()
-	on0, on1 := in.appliedOn, 1.0
-	if in.Muted() {
-		on1 = 0
-	}
-	block := scratch[:n*ch]
-	if g0 == g1 {
-		if g1 != 1 {
-			for i := range block {
-				block[i] *= float32(g1)
-			}
-		}
-	} else {
-		for i := 0; i < n; i++ {
-			g := float32(g0 + (g1-g0)*float64(i+1)/float64(n))
-			for c := 0; c < ch; c++ {
-				block[i*ch+c] *= g
-			}
-		}
-	}
-	in.applied = g1
-	in.meter.add(block)
-	in.levels.store(in.meter.levels())
-	switch {
-	case on0 == 1 && on1 == 1:
-		for i, v := range block {
-			sum[i] += v
-		}
-	case on0 == 0 && on1 == 0:
-	default:
-		for i := 0; i < n; i++ {
-			on := float32(on0 + (on1-on0)*float64(i+1)/float64(n))
-			for c := 0; c < ch; c++ {
-				sum[i*ch+c] += block[i*ch+c] * on
-			}
-		}
-	}
-	in.appliedOn = on1
-}
-
-// mixConverter converts an input's frames to the mix's rate and channel
-// count: mono and stereo are mapped in Go; more channels, and any other
-// rate, go through libswresample (package swr).
-type mixConverter struct {
-	inRate, inCh int
-	swr          *swr.Resampler
-	swrCh        int // channels fed to swr
-	mapped       []float32
-	out          []float32
-}
-
-// convert returns f's samples at rate with ch channels; the slice is
-// reused by the next call.
-func (c *mixConverter) convert(f *media.AudioFrame, rate, ch int) ([]float32, error) {
-	nIn := len(f.Samples) / f.Channels
-	in := f.Samples[:nIn*f.Channels]
-	if f.SampleRate != c.inRate || f.Channels != c.inCh {
-		c.free()
-		c.inRate, c.inCh = f.SampleRate, f.Channels
-		needSwr := f.SampleRate != rate || f.Channels > 2
-		c.swrCh = ch
-		if f.Channels > 2 {
-			c.swrCh = f.Channels
-		}
-		if needSwr {
-			s, err := swr.NewFloat(f.SampleRate, c.swrCh, rate, ch)
-			if err != nil {
-				c.inRate, c.inCh = 0, 0
-				return nil, fmt.Errorf("resampler from %d Hz, %d channels to %d Hz, %d channels: %w",
-					f.SampleRate, f.Channels, rate, ch, err)
-			}
-			c.swr = s
-		}
-	}
-	// Channels first, in Go, for mono and stereo inputs.
-	mapped := in
-	if f.Channels <= 2 && f.Channels != ch {
-		if cap(c.mapped) < nIn*ch {
-			c.mapped = make([]float32, nIn*ch)
-		}
-		mapped = c.mapped[:nIn*ch]
-		if f.Channels == 1 { // mono to both channels
-			for i, v := range in {
-				mapped[2*i], mapped[2*i+1] = v, v
-			}
-		} else { // stereo to mono: the average
-			for i := range mapped {
-				mapped[i] = (in[2*i] + in[2*i+1]) / 2
-			}
-		}
-	}
-	if c.swr == nil {
-		return mapped, nil
-	}
-	out, err := c.swr.ConvertFloat(mapped, c.out[:0])
-	if err != nil {
-		return nil, fmt.Errorf("resampling: %w", err)
-	}
-	c.out = out
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return out, nil
-}
-
-func (c *mixConverter) free() {
-	c.swr.Close()
-	c.swr = nil
-	c.inRate, c.inCh = 0, 0
-}
-
-// meter measures peak and RMS over the last window blocks.
-type meter struct {
-	sumsq []float64
-	count []int
-	peak  []float64
-	next  int
-}
-
-func newMeter(window int) meter {
-	return meter{sumsq: make([]float64, window), count: make([]int, window), peak: make([]float64, window)}
-}
-
-// add measures one block.
-func (mt *meter) add(samples []float32) {
-	var sq, pk float64
-	for _, v := range samples {
-		a := math.Abs(float64(v))
-		sq += a * a
-		if a > pk {
-			pk = a
-		}
-	}
-	mt.sumsq[mt.next], mt.count[mt.next], mt.peak[mt.next] = sq, len(samples), pk
-	mt.next = (mt.next + 1) % len(mt.sumsq)
-}
-
-// levels are the window's levels in dBFS.
-func (mt *meter) levels() Levels {
-	var sq, pk float64
-	n := 0
-	for i := range mt.sumsq {
-		sq += mt.sumsq[i]
-		n += mt.count[i]
-		pk = math.Max(pk, mt.peak[i])
-	}
-	l := Levels{Peak: amplitudeDBFS(pk), RMS: SilenceDBFS}
-	if n > 0 {
-		l.RMS = amplitudeDBFS(math.Sqrt(sq / float64(n)))
-	}
-	return l
-}
-
-// levelCell holds Levels for readers on any goroutine.
-type levelCell struct{ peak, rms atomic.Uint64 }
-
-func (c *levelCell) store(l Levels) {
-	c.peak.Store(math.Float64bits(l.Peak))
-	c.rms.Store(math.Float64bits(l.RMS))
-}
-
-func (c *levelCell) load() Levels {
-	return Levels{Peak: math.Float64frombits(c.peak.Load()), RMS: math.Float64frombits(c.rms.Load())}
-}
-
-// DBToGain converts decibels to a linear amplitude factor: 10^(db/20).
-func DBToGain(db float64) float64 {
-	if math.IsInf(db, -1) {
-		return 0
-	}
-	return math.Pow(10, db/20)
-}
-
-// GainToDB converts a linear amplitude factor to decibels: 20·log10(g),
-// -Inf for 0.
-func GainToDB(g float64) float64 {
-	if g <= 0 {
-		return math.Inf(-1)
-	}
-	return 20 * math.Log10(g)
-}
-
-// amplitudeDBFS is a in dBFS, at least SilenceDBFS.
-func amplitudeDBFS(a float64) float64 {
-	if a <= 0 {
-		return SilenceDBFS
-	}
-	return math.Max(SilenceDBFS, 20*math.Log10(a))
-}
-
-// ringIndex is the index of position p in a ring of size samples.
-func ringIndex(p, size int64) int {
-	i := p % size
-	if i < 0 {
-		i += size
-	}
-	return int(i)
 }
 
 // mixPosition is stream time d in samples at rate, rounded to the nearest.

@@ -10,7 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"onair/internal/bufpool"
+	"onair/internal/logx"
 	"onair/internal/media"
+	"onair/internal/ratelog"
 )
 
 // PreprocessConfig configures a Preprocessor. Zero fields take the
@@ -44,7 +47,7 @@ type PreprocessConfig struct {
 	// shared with other output frames (repeats), so they are read-only.
 	// Required.
 	Out func(*media.VideoFrame)
-	// Logger; default slog.Default().
+	// Logger; nil discards.
 	Logger *slog.Logger
 }
 
@@ -71,9 +74,7 @@ func (c *PreprocessConfig) setDefaults() error {
 	if c.Clock.Start().IsZero() {
 		c.Clock = media.NewClock()
 	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Logger = logx.OrDiscard(c.Logger)
 	return nil
 }
 
@@ -127,7 +128,10 @@ type Preprocessor struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	in, out, dropped, repeated, errs atomic.Int64
+	in, out, dropped, repeated atomic.Int64
+
+	// One rate-limited warning for each kind of dropped frame.
+	pipWarn, mainWarn ratelog.Limiter
 
 	tmu   sync.Mutex
 	times [64]time.Duration
@@ -341,7 +345,7 @@ func (p *Preprocessor) handleMain(f *media.VideoFrame, at time.Duration) {
 	}
 	if pf := p.takePiP(); pf != nil {
 		if err := p.r.updatePiP(pf); err != nil {
-			p.warn("picture-in-picture frame dropped", err)
+			p.pipWarn.Warn(p.log, "picture-in-picture frame dropped", "err", err)
 		}
 		pf.Release()
 	}
@@ -350,7 +354,7 @@ func (p *Preprocessor) handleMain(f *media.VideoFrame, at time.Duration) {
 	p.record(time.Since(t0))
 	if err != nil {
 		p.dropped.Add(1)
-		p.warn("main frame dropped", err)
+		p.mainWarn.Warn(p.log, "main frame dropped", "err", err)
 		return
 	}
 	p.rc.take(pts, slot)
@@ -396,12 +400,6 @@ func (p *Preprocessor) emitRepeat(pts time.Duration) {
 	p.cfg.Out(g)
 }
 
-func (p *Preprocessor) warn(msg string, err error) {
-	if p.errs.Add(1) <= 3 {
-		p.log.Warn(msg, "err", err)
-	}
-}
-
 func (p *Preprocessor) record(d time.Duration) {
 	p.tmu.Lock()
 	p.times[p.nt%len(p.times)] = d
@@ -429,39 +427,12 @@ func (s *sharedPlanes) unref() {
 	}
 }
 
-// canvasPool is a bounded free list of output buffers (like capture's
-// frame pool): get reuses or allocates, put keeps at most cap idle.
-type canvasPool struct {
-	size int
-	free chan []byte
-}
-
-// canvasPoolSize is how many idle output buffers are kept: the few an
-// encoder that keeps up has queued, the frame being encoded, the held last
-// output and the one being drawn. An encoder that falls behind queues
-// more (up to the app's raw queue); those are allocated then, and freed
-// beyond this number once it has caught up.
+// canvasPoolSize is how many idle output buffers the renderer's pool
+// keeps: the few an encoder that keeps up has queued, the frame being
+// encoded, the held last output and the one being drawn. An encoder that
+// falls behind queues more (up to the app's raw queue); those are
+// allocated then, and freed beyond this number once it has caught up.
 const canvasPoolSize = 8
-
-func newCanvasPool(size int) *canvasPool {
-	return &canvasPool{size: size, free: make(chan []byte, canvasPoolSize)}
-}
-
-func (p *canvasPool) get() []byte {
-	select {
-	case b := <-p.free:
-		return b
-	default:
-		return make([]byte, p.size)
-	}
-}
-
-func (p *canvasPool) put(b []byte) {
-	select {
-	case p.free <- b:
-	default:
-	}
-}
 
 // renderer turns main frames into output frames. It is owned by one
 // goroutine (the Preprocessor's, or a test's).
@@ -469,7 +440,7 @@ type renderer struct {
 	w, h    int
 	fit     FitMode
 	sc      scalers
-	pool    *canvasPool
+	pool    *bufpool.Pool // output buffers
 	title   *textBox
 	clock   *textBox
 	pip     *pipOverlay
@@ -479,7 +450,7 @@ type renderer struct {
 }
 
 func newRenderer(cfg PreprocessConfig) *renderer {
-	r := &renderer{w: cfg.Width, h: cfg.Height, fit: cfg.Fit, pool: newCanvasPool(yuvSize(cfg.Width, cfg.Height))}
+	r := &renderer{w: cfg.Width, h: cfg.Height, fit: cfg.Fit, pool: bufpool.New(yuvSize(cfg.Width, cfg.Height), canvasPoolSize)}
 	r.title, r.clock = titleAndClock(cfg.OverlayText, cfg.OverlayClock, cfg.Width, cfg.Height)
 	if cfg.PiP != nil {
 		r.pip = newPiPOverlay(*cfg.PiP, cfg.Width, cfg.Height)
@@ -517,7 +488,7 @@ func (r *renderer) render(f *media.VideoFrame, wall time.Time) (*media.VideoFram
 		r.dst, r.crop = fitRect(f.Width, f.Height, r.w, r.h, r.fit)
 		r.geomSrc = src
 	}
-	buf := r.pool.get()
+	buf := r.pool.Get()
 	m := newYUVImage(buf, r.w, r.h)
 	if r.dst != image.Rect(0, 0, r.w, r.h) {
 		m.fillOutside(r.dst)
@@ -525,7 +496,7 @@ func (r *renderer) render(f *media.VideoFrame, wall time.Time) (*media.VideoFram
 	err := r.sc.scale(f, r.crop, m, r.dst)
 	f.Release()
 	if err != nil {
-		r.pool.put(buf)
+		r.pool.Put(buf)
 		return nil, nil, err
 	}
 	if r.pip != nil {
@@ -539,7 +510,7 @@ func (r *renderer) render(f *media.VideoFrame, wall time.Time) (*media.VideoFram
 	}
 	o := m.frame()
 	o.PTS, o.Seq = pts, seq
-	sh := &sharedPlanes{free: func() { r.pool.put(buf) }}
+	sh := &sharedPlanes{free: func() { r.pool.Put(buf) }}
 	sh.attach(o)
 	return o, sh, nil
 }

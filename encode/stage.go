@@ -8,7 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"onair/internal/logx"
 	"onair/internal/media"
+	"onair/internal/ratelog"
 )
 
 // StageConfig wires one encoder into the pipeline.
@@ -25,7 +27,7 @@ type StageConfig[F any] struct {
 	Before func()
 	// Out receives every packet; it must not block (publishers' Push).
 	Out func(*media.Packet)
-	// Logger; default slog.Default().
+	// Logger; nil discards.
 	Logger *slog.Logger
 }
 
@@ -45,6 +47,7 @@ type Stage[F any] struct {
 	done   chan struct{}
 
 	framesIn, packetsOut, errs atomic.Int64
+	errWarn                    ratelog.Limiter
 
 	mu    sync.Mutex
 	times [64]time.Duration
@@ -53,9 +56,7 @@ type Stage[F any] struct {
 
 // StartStage starts the goroutine; Close stops it.
 func StartStage[F any](cfg StageConfig[F]) *Stage[F] {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	if cfg.Release != nil {
 		cfg.In.SetOnDrop(cfg.Release)
 	}
@@ -92,9 +93,8 @@ func (s *Stage[F]) run(ctx context.Context) {
 		}
 		s.framesIn.Add(1)
 		if err != nil {
-			if s.errs.Add(1) <= 3 {
-				s.cfg.Logger.Warn("encoding failed", "err", err)
-			}
+			s.errs.Add(1)
+			s.errWarn.Warn(s.cfg.Logger, "encoding failed", "err", err)
 		}
 		s.emit(pkts)
 	}

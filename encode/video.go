@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/asticode/go-astiav"
 
+	"onair/internal/logx"
 	"onair/internal/media"
 )
 
@@ -50,7 +52,7 @@ type VideoConfig struct {
 	BFrames int
 	// Threads for libx264; 0 lets it choose.
 	Threads int
-	// Logger; default slog.Default().
+	// Logger; nil discards.
 	Logger *slog.Logger
 }
 
@@ -93,36 +95,28 @@ func (c *VideoConfig) setDefaults() error {
 	if c.BFrames < 0 || c.BFrames > 16 {
 		return fmt.Errorf("b-frames %d: want 0 to 16: %w", c.BFrames, ErrInvalidConfig)
 	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Logger = logx.OrDiscard(c.Logger)
 	return nil
 }
 
 // videoTimeBase is the encoder's clock: 90 kHz, as in MPEG systems.
 func videoTimeBase() astiav.Rational { return astiav.NewRational(1, 90000) }
 
-func toTicks(d time.Duration, tb astiav.Rational) int64 {
-	return int64(math.Round(float64(d) * float64(tb.Den()) / (float64(tb.Num()) * float64(time.Second))))
-}
-
-func fromTicks(t int64, tb astiav.Rational) time.Duration {
-	return time.Duration(math.Round(float64(t) * float64(tb.Num()) * float64(time.Second) / float64(tb.Den())))
-}
-
 // VideoEncoder encodes YUV420P (or, through swscale, any supported format
 // and size) to H.264.
 type VideoEncoder struct {
-	cfg    VideoConfig
-	cc     *astiav.CodecContext
-	frame  *astiav.Frame // encoder-sized YUV420P
-	src    *astiav.Frame // source-sized input when scaling
-	sws    *astiav.SoftwareScaleContext
-	swsKey [3]int
-	pkt    *astiav.Packet
-	lastPT int64
-	forceK bool
-	codec  media.CodecConfig
+	encoder // frame: encoder-sized YUV420P
+	cfg     VideoConfig
+	src     *astiav.Frame // source-sized input when scaling
+	sws     *astiav.SoftwareScaleContext
+	swsKey  [3]int
+	lastPT  int64
+	forceK  bool
+	track   media.CodecConfig
+	// rate is the bitrate asked for (SetBitrate), applied is the one the
+	// codec context has: Encode moves the encoder to rate between frames.
+	rate    atomic.Int64
+	applied int64
 }
 
 // NewVideo opens a libx264 encoder.
@@ -130,31 +124,10 @@ func NewVideo(cfg VideoConfig) (*VideoEncoder, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	codec := astiav.FindEncoderByName("libx264")
-	if codec == nil {
-		return nil, fmt.Errorf("libx264: %w", ErrCodecUnavailable)
-	}
-	cc := astiav.AllocCodecContext(codec)
-	if cc == nil {
-		return nil, errors.New("allocating the H.264 encoder context failed")
-	}
-	e := &VideoEncoder{cfg: cfg, cc: cc, lastPT: math.MinInt64}
-	cc.SetWidth(cfg.Width)
-	cc.SetHeight(cfg.Height)
-	cc.SetPixelFormat(astiav.PixelFormatYuv420P)
-	cc.SetTimeBase(videoTimeBase())
-	cc.SetFramerate(rationalFPS(cfg.FPS))
-	cc.SetBitRate(int64(cfg.Bitrate))
 	gop := int(math.Round(cfg.KeyInterval.Seconds() * cfg.FPS))
 	if gop < 1 {
 		gop = 1
 	}
-	cc.SetGopSize(gop)
-	cc.SetFlags(cc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
-	if cfg.Threads > 0 {
-		cc.SetThreadCount(cfg.Threads)
-	}
-
 	d := astiav.NewDictionary()
 	defer d.Free()
 	opts := [][2]string{
@@ -166,42 +139,54 @@ func NewVideo(cfg VideoConfig) (*VideoEncoder, error) {
 		{"keyint_min", strconv.Itoa(gop)},
 		{"sc_threshold", "0"}, // keyframes on the interval, not on scene cuts
 		{"forced-idr", "1"},
-		{"x264-params", "nal-hrd=cbr:force-cfr=1"},
+		{"x264-params", "filler=1:force-cfr=1"}, // constant rate without NAL HRD, which forbids changing it (ratecontrol.go)
 	}
 	if cfg.Tune != "none" {
 		opts = append(opts, [2]string{"tune", cfg.Tune})
 	}
 	for _, o := range opts {
 		if err := d.Set(o[0], o[1], 0); err != nil {
-			cc.Free()
 			return nil, fmt.Errorf("setting %s: %w", o[0], err)
 		}
 	}
-	if err := cc.Open(codec, d); err != nil {
-		cc.Free()
-		return nil, fmt.Errorf("opening libx264 (%dx%d, %s, %s): %w", cfg.Width, cfg.Height, cfg.Preset, cfg.Profile, err)
+	e := &VideoEncoder{cfg: cfg, lastPT: math.MinInt64,
+		encoder: encoder{name: "libx264", codec: media.CodecH264, tb: videoTimeBase()}}
+	err := e.open("libx264", func(cc *astiav.CodecContext) {
+		cc.SetWidth(cfg.Width)
+		cc.SetHeight(cfg.Height)
+		cc.SetPixelFormat(astiav.PixelFormatYuv420P)
+		cc.SetFramerate(rationalFPS(cfg.FPS))
+		cc.SetBitRate(int64(cfg.Bitrate))
+		cc.SetGopSize(gop)
+		if cfg.Threads > 0 {
+			cc.SetThreadCount(cfg.Threads)
+		}
+	}, d, fmt.Sprintf("%dx%d, %s, %s", cfg.Width, cfg.Height, cfg.Preset, cfg.Profile))
+	if err != nil {
+		return nil, err
 	}
-	e.frame = astiav.AllocFrame()
-	e.frame.SetWidth(cfg.Width)
-	e.frame.SetHeight(cfg.Height)
-	e.frame.SetPixelFormat(astiav.PixelFormatYuv420P)
-	if err := e.frame.AllocBuffer(0); err != nil {
+	if err := e.allocFrame(func(f *astiav.Frame) {
+		f.SetWidth(cfg.Width)
+		f.SetHeight(cfg.Height)
+		f.SetPixelFormat(astiav.PixelFormatYuv420P)
+	}); err != nil {
 		e.Close()
-		return nil, fmt.Errorf("allocating a frame: %w", err)
+		return nil, err
 	}
-	e.pkt = astiav.AllocPacket()
-	e.codec = media.CodecConfig{
+	e.track = media.CodecConfig{
 		Codec:     media.CodecH264,
-		Extradata: append([]byte(nil), cc.ExtraData()...),
+		Extradata: append([]byte(nil), e.cc.ExtraData()...),
 		Bitrate:   cfg.Bitrate,
 		Width:     cfg.Width,
 		Height:    cfg.Height,
 		FrameRate: cfg.FPS,
 	}
-	if len(e.codec.Extradata) == 0 {
+	if len(e.track.Extradata) == 0 {
 		e.Close()
 		return nil, errors.New("libx264 gave no SPS/PPS (global header)")
 	}
+	e.rate.Store(int64(cfg.Bitrate))
+	e.applied = int64(cfg.Bitrate)
 	cfg.Logger.Debug("video encoder open", "size", fmt.Sprintf("%dx%d", cfg.Width, cfg.Height),
 		"fps", cfg.FPS, "bitrate", cfg.Bitrate, "preset", cfg.Preset, "tune", cfg.Tune, "gop", gop)
 	return e, nil
@@ -215,15 +200,37 @@ func rationalFPS(fps float64) astiav.Rational {
 }
 
 // Config describes the encoded track (SPS/PPS as Annex-B extradata).
-func (e *VideoEncoder) Config() media.CodecConfig { return e.codec }
+func (e *VideoEncoder) Config() media.CodecConfig { return e.track }
 
 // ForceKeyframe makes the next encoded picture an IDR frame, e.g. after a
 // reconnect so that the server's new viewers can start at once.
 func (e *VideoEncoder) ForceKeyframe() { e.forceK = true }
 
+// SetBitrate sets the bitrate target in bits per second, clamped to the
+// configured range (10k to 200M); the next frame Encode is given is encoded
+// at it. Any goroutine may call it while another encodes (dynamic bitrate:
+// see ratecontrol.go). The track's Config keeps the configured bitrate.
+func (e *VideoEncoder) SetBitrate(bps int) {
+	e.rate.Store(int64(min(max(bps, 10_000), 200_000_000)))
+}
+
+// Bitrate is the current bitrate target in bits per second: the configured
+// one until SetBitrate changes it.
+func (e *VideoEncoder) Bitrate() int { return int(e.rate.Load()) }
+
 // Encode encodes one frame and returns the packets that came out (zero or
 // more; with zerolatency usually exactly one). The frame is not released.
 func (e *VideoEncoder) Encode(f *media.VideoFrame) ([]*media.Packet, error) {
+	if r := e.rate.Load(); r != e.applied {
+		if err := setRate(e.cc, int(r)); err != nil {
+			// The bitrate stays; Bitrate says so.
+			e.cfg.Logger.Warn("cannot change the video bitrate", "err", err)
+			e.rate.CompareAndSwap(r, e.applied)
+		} else {
+			e.applied = r
+			e.cfg.Logger.Debug("video bitrate changed", "bitrate", r)
+		}
+	}
 	in := e.frame
 	if f.Width != e.cfg.Width || f.Height != e.cfg.Height || f.Format != media.PixelFormatYUV420P {
 		if err := e.scale(f); err != nil {
@@ -232,7 +239,7 @@ func (e *VideoEncoder) Encode(f *media.VideoFrame) ([]*media.Packet, error) {
 	} else if err := copyVideoIn(e.frame, f); err != nil {
 		return nil, err
 	}
-	pts := toTicks(f.PTS, videoTimeBase())
+	pts := e.ticks(f.PTS)
 	if pts <= e.lastPT {
 		pts = e.lastPT + 1 // the encoder needs strictly increasing PTS
 	}
@@ -244,10 +251,7 @@ func (e *VideoEncoder) Encode(f *media.VideoFrame) ([]*media.Packet, error) {
 	} else {
 		in.SetPictureType(astiav.PictureTypeNone)
 	}
-	if err := e.cc.SendFrame(in); err != nil {
-		return nil, fmt.Errorf("sending a frame to libx264: %w", err)
-	}
-	return e.receive()
+	return e.send(in)
 }
 
 func (e *VideoEncoder) scale(f *media.VideoFrame) error {
@@ -302,31 +306,11 @@ func (e *VideoEncoder) freeScaler() {
 	}
 }
 
-func (e *VideoEncoder) receive() ([]*media.Packet, error) {
-	return receivePackets(e.cc, e.pkt, media.CodecH264, videoTimeBase(), "libx264")
-}
-
 // Flush drains the packets the encoder still holds (B-frames, lookahead).
-func (e *VideoEncoder) Flush() ([]*media.Packet, error) {
-	if err := e.cc.SendFrame(nil); err != nil && !errors.Is(err, astiav.ErrEof) {
-		return nil, fmt.Errorf("flushing libx264: %w", err)
-	}
-	return e.receive()
-}
+func (e *VideoEncoder) Flush() ([]*media.Packet, error) { return e.send(nil) }
 
 // Close frees the encoder.
 func (e *VideoEncoder) Close() {
 	e.freeScaler()
-	if e.frame != nil {
-		e.frame.Free()
-		e.frame = nil
-	}
-	if e.pkt != nil {
-		e.pkt.Free()
-		e.pkt = nil
-	}
-	if e.cc != nil {
-		e.cc.Free()
-		e.cc = nil
-	}
+	e.free()
 }

@@ -4,27 +4,20 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
-	"os"
-	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gen2brain/malgo"
+
+	"onair/internal/audiodev"
+	"onair/internal/logx"
 )
 
 // ErrAudioOutput is returned by OpenAudioOutput when no playback device,
 // not even the null backend, could be started.
 var ErrAudioOutput = errors.New("no audio output")
-
-// audioBackendNull is miniaudio's null backend (ma_backend_null). malgo
-// v0.11.24's BackendNull constant is 13, which is ma_backend_custom: its
-// enumeration lacks BackendCustom, so every name after BackendWebaudio is
-// off by one.
-const audioBackendNull = malgo.Backend(14)
 
 // audioContiguity is how far a write's pts may be from the end of the
 // previous write and still count as its continuation (sample positions then
@@ -143,16 +136,16 @@ func OpenAudioOutput(cfg AudioOutputConfig) (*AudioOutput, error) {
 	}
 	var errs []error
 	if !o.cfg.Null {
-		for _, b := range audioDefaultBackends() {
+		for _, b := range audiodev.SystemBackends() {
 			err := o.start(b)
 			if err == nil {
 				return o, nil
 			}
 			errs = append(errs, err)
-			o.log.Debug("backend unusable", "backend", audioBackendName(b), "err", err)
+			o.log.Debug("backend unusable", "backend", audiodev.Name(b), "err", err)
 		}
 	}
-	if err := o.start(audioBackendNull); err != nil {
+	if err := o.start(audiodev.BackendNull); err != nil {
 		errs = append(errs, err)
 		return nil, fmt.Errorf("%w: %w", ErrAudioOutput, errors.Join(errs...))
 	}
@@ -174,9 +167,7 @@ func newAudioOutput(cfg AudioOutputConfig) (*AudioOutput, error) {
 	if cfg.Period == 0 {
 		cfg.Period = 10 * time.Millisecond
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	if cfg.SampleRate < 8000 || cfg.SampleRate > 384000 {
 		return nil, fmt.Errorf("audio output: sample rate (%d) must be in 8000..384000", cfg.SampleRate)
 	}
@@ -211,21 +202,17 @@ func newAudioOutput(cfg AudioOutputConfig) (*AudioOutput, error) {
 // start initialises a context on backend b and a playback device on it,
 // and starts the device. On failure everything it made is released.
 func (o *AudioOutput) start(b malgo.Backend) (err error) {
-	name := audioBackendName(b)
-	log := o.log.With("backend", name)
-	ctx, err := malgo.InitContext([]malgo.Backend{b}, malgo.ContextConfig{}, func(msg string) {
-		log.Debug("miniaudio: " + strings.TrimSpace(msg))
-	})
+	name := audiodev.Name(b)
+	ctx, err := audiodev.Open(b, o.log.With("backend", name))
 	if err != nil {
 		return fmt.Errorf("%s: context: %w", name, err)
 	}
 	defer func() {
 		if err != nil {
-			_ = ctx.Uninit()
-			ctx.Free()
+			_ = audiodev.Close(ctx)
 		}
 	}()
-	if b != audioBackendNull {
+	if b != audiodev.BackendNull {
 		devs, err := ctx.Devices(malgo.Playback)
 		if err != nil {
 			return fmt.Errorf("%s: listing devices: %w", name, err)
@@ -466,11 +453,8 @@ func (o *AudioOutput) Close() error {
 		if o.dev != nil {
 			o.dev.Uninit()
 		}
-		if o.ctx != nil {
-			if err := o.ctx.Uninit(); err != nil {
-				o.closeErr = fmt.Errorf("audio output: %s: context: %w", o.backend, err)
-			}
-			o.ctx.Free()
+		if err := audiodev.Close(o.ctx); err != nil {
+			o.closeErr = fmt.Errorf("audio output: %s: context: %w", o.backend, err)
 		}
 		o.log.Debug("audio output closed")
 	})
@@ -605,60 +589,4 @@ func audioRender(dst []byte, in []float32, ch int, gain float32) {
 func audioFramesDuration(frames int64, rate int) time.Duration {
 	r := int64(rate)
 	return time.Duration(frames/r)*time.Second + time.Duration(frames%r)*time.Second/time.Duration(r)
-}
-
-// audioDefaultBackends are the system backends to try, in miniaudio's
-// order. On Linux ALSA and JACK are skipped when the machine has no sound
-// card (/dev/snd): there they can only fail, and libasound and libjack
-// then print their errors straight to stderr.
-func audioDefaultBackends() []malgo.Backend {
-	all := []malgo.Backend{
-		malgo.BackendWasapi, malgo.BackendDsound, malgo.BackendWinmm,
-		malgo.BackendCoreaudio, malgo.BackendSndio, malgo.BackendAudio4,
-		malgo.BackendOss, malgo.BackendPulseaudio, malgo.BackendAlsa,
-		malgo.BackendJack, malgo.BackendAaudio, malgo.BackendOpensl,
-		malgo.BackendWebaudio,
-	}
-	if runtime.GOOS != "linux" {
-		return all
-	}
-	if _, err := os.Stat("/dev/snd"); err == nil {
-		return []malgo.Backend{malgo.BackendPulseaudio, malgo.BackendAlsa, malgo.BackendJack}
-	}
-	return []malgo.Backend{malgo.BackendPulseaudio}
-}
-
-// audioBackendName is the name of backend b as Backend reports it.
-func audioBackendName(b malgo.Backend) string {
-	switch b {
-	case malgo.BackendWasapi:
-		return "wasapi"
-	case malgo.BackendDsound:
-		return "dsound"
-	case malgo.BackendWinmm:
-		return "winmm"
-	case malgo.BackendCoreaudio:
-		return "coreaudio"
-	case malgo.BackendSndio:
-		return "sndio"
-	case malgo.BackendAudio4:
-		return "audio4"
-	case malgo.BackendOss:
-		return "oss"
-	case malgo.BackendPulseaudio:
-		return "pulseaudio"
-	case malgo.BackendAlsa:
-		return "alsa"
-	case malgo.BackendJack:
-		return "jack"
-	case malgo.BackendAaudio:
-		return "aaudio"
-	case malgo.BackendOpensl:
-		return "opensl"
-	case malgo.BackendWebaudio:
-		return "webaudio"
-	case audioBackendNull:
-		return "null"
-	}
-	return fmt.Sprintf("backend %d", b)
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"onair/internal/leaktest"
 )
 
 // aoRate and aoCh are the format of most tests: 48 kHz stereo.
@@ -546,13 +548,7 @@ func TestAudioOutCloseLeak(t *testing.T) {
 	if rec.count() != n {
 		t.Error("the callback ran after Close returned")
 	}
-	for i := 0; runtime.NumGoroutine() > before; i++ {
-		if i == 100 {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("goroutine leak: %d > %d\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	leaktest.Check(t, before, time.Second)
 }
 
 func TestAudioOutDefaultBackend(t *testing.T) {

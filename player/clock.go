@@ -14,6 +14,9 @@ type audioClock interface {
 // clock leads; otherwise (no audio track, an underrun, before the first
 // sample) the monotonic wall clock carries on from the last known point,
 // at the catch-up speed.
+//
+// now reads the wall clock: time.Now unless a test sets it (to an
+// internal/fakeclock Clock's Now).
 type playClock struct {
 	mu       sync.Mutex
 	audio    audioClock // nil without audio
@@ -22,16 +25,17 @@ type playClock struct {
 	baseAt   time.Time // monotonic
 	speed    float64
 	paused   bool
+	now      func() time.Time
 }
 
 func newPlayClock(audio audioClock) *playClock {
-	return &playClock{audio: audio, speed: 1}
+	return &playClock{audio: audio, speed: 1, now: time.Now}
 }
 
 // Now is the media time being presented, and false before the clock was
 // anchored.
 func (c *playClock) Now() (time.Duration, bool) {
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.paused && c.audio != nil {
@@ -56,7 +60,7 @@ func (c *playClock) atLocked(now time.Time) time.Duration {
 // Anchor makes pts the media time presented now.
 func (c *playClock) Anchor(pts time.Duration) {
 	c.mu.Lock()
-	c.basePTS, c.baseAt, c.anchored = pts, time.Now(), true
+	c.basePTS, c.baseAt, c.anchored = pts, c.now(), true
 	c.mu.Unlock()
 }
 
@@ -69,7 +73,7 @@ func (c *playClock) Anchored() bool {
 
 // SetPaused stops or restarts the clock where it stands.
 func (c *playClock) SetPaused(p bool) {
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p == c.paused {
@@ -84,7 +88,7 @@ func (c *playClock) SetPaused(p bool) {
 // SetSpeed sets the wall clock's rate (1 = real time; catch-up runs a
 // little faster).
 func (c *playClock) SetSpeed(s float64) {
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.anchored {

@@ -27,6 +27,7 @@ import (
 	"onair/internal/leaktest"
 	"onair/internal/media"
 	"onair/internal/peer"
+	"onair/internal/urlmask"
 	"onair/publish/loopback"
 )
 
@@ -652,7 +653,7 @@ func checkLive(t *testing.T, cfg Config) *Player {
 	cfg.Sink = sink
 	p, err := openPlayer(t, context.Background(), cfg)
 	if err != nil {
-		t.Fatalf("Open %s: %v", MaskURL(cfg.URL), err)
+		t.Fatalf("Open %s: %v", urlmask.Mask(cfg.URL), err)
 	}
 	waitFrames(t, p, 1, 5*time.Second)
 	time.Sleep(500 * time.Millisecond) // past the join
@@ -665,20 +666,38 @@ func checkLive(t *testing.T, cfg Config) *Player {
 	gap := sink.maxGap(t0, t1)
 	audio := time.Duration(p.audio.Stats().Played-a0) * time.Second / (outRate * outChannels)
 	t.Logf("%s: first frame %v, %.1f fps, longest gap %v, audio played %v in %v, %d frames, dropped %d (%d while joining; %s), buffer %v, video %q, audio %q",
-		MaskURL(cfg.URL), st.FirstFrame.Round(time.Millisecond), fps, gap.Round(time.Millisecond), audio.Round(time.Millisecond),
+		urlmask.Mask(cfg.URL), st.FirstFrame.Round(time.Millisecond), fps, gap.Round(time.Millisecond), audio.Round(time.Millisecond),
 		t1.Sub(t0).Round(time.Millisecond), st.Frames, st.Dropped, s0.Dropped, dropBreakdown(p), st.Buffer, st.Video, st.Audio)
-	within(t, "fps", fps, 25, 35)
-	// Smooth: a picture at least every few frame times, not in bursts.
-	within(t, "longest time between two pictures", gap, 0, 200*time.Millisecond)
-	// The sound plays along (the null device takes it in real time).
-	within(t, "audio played in 2 s", audio, 1700*time.Millisecond, 2300*time.Millisecond)
+	// Smooth: a picture at least every few frame times, not in bursts, and
+	// the sound plays along (the null device takes it in real time). HLS
+	// comes a segment at a time, and FFmpeg's demuxer fetches the next
+	// one only after a playlist reload: on a loaded machine one wait of up
+	// to half a segment (~560 ms here) shows between segments, so HLS is
+	// allowed one such gap in the 2 s (a buffer that hides it is LL-HLS
+	// work, issue 14).
+	// The sound lost to such a gap is the gap itself and the late audio
+	// dropped after it (below): up to about 1.2 s of the 2 s.
+	hls := strings.HasSuffix(cfg.URL, ".m3u8")
+	minFPS, maxGap, minAudio := 25.0, 200*time.Millisecond, 1700*time.Millisecond
+	if hls {
+		minFPS, maxGap, minAudio = 18, 700*time.Millisecond, 800*time.Millisecond
+	}
+	within(t, "fps", fps, minFPS, 35)
+	within(t, "longest time between two pictures", gap, 0, maxGap)
+	within(t, "audio played in 2 s", audio, minAudio, 2300*time.Millisecond)
 	// Nothing is lost on loopback once joined; a few pictures may be late
 	// on a loaded machine (the race detector on 2 cores, other packages'
 	// encoders beside it). While joining, a machine that decodes the
 	// server's GOP cache slowly may drop late pictures of it: never more
 	// than that GOP (a second here).
-	within(t, "dropped once joined", st.Dropped-s0.Dropped, 0, 6)
-	within(t, "dropped in all", st.Dropped, 0, 30)
+	// After HLS's wait between segments, the audio that came late is
+	// dropped (seen: 34 blocks of 20 ms after a 560 ms wait).
+	maxJoined, maxAll := int64(6), int64(30)
+	if hls {
+		maxJoined, maxAll = 50, 60
+	}
+	within(t, "dropped once joined", st.Dropped-s0.Dropped, 0, maxJoined)
+	within(t, "dropped in all", st.Dropped, 0, maxAll)
 	if !strings.Contains(st.Video, "h264 640x360") {
 		t.Errorf("Stats().Video = %q, want h264 640x360", st.Video)
 	}
@@ -796,20 +815,16 @@ func checkRecording(t *testing.T, path string, minDur float64) {
 // video.
 func waitLoopbackStream(t *testing.T, s *loopback.Server, name string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, st := range s.Hub().Streams() {
-			if st.Name == name && st.Video != nil && st.FPS > 0 {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.Hub().WaitLive(ctx, name); err != nil {
+		t.Fatalf("stream %q did not come up on the loopback server: %v", name, err)
 	}
-	t.Fatalf("stream %q did not come up on the loopback server", name)
 }
 
 // TestLoopback plays from OnAir's own server what the ffmpeg CLI publishes
-// there: HTTP-FLV, RTMP and HLS; a stream that is not there is not found.
+// there: HTTP-FLV, RTMP, RTMPT and HLS; a stream that is not there is not
+// found.
 func TestLoopback(t *testing.T) {
 	srv, err := loopback.Start(loopback.Config{RTMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: aoLogger(t)})
 	if err != nil {
@@ -830,6 +845,10 @@ func TestLoopback(t *testing.T) {
 	t.Run("hls", func(t *testing.T) {
 		t.Parallel()
 		checkLive(t, Config{URL: "http://" + srv.HTTPAddr() + "/live/lb/index.m3u8"})
+	})
+	t.Run("rtmpt", func(t *testing.T) { // RTMP in HTTP, through FFmpeg's client
+		t.Parallel()
+		checkLive(t, Config{URL: "rtmpt://" + srv.HTTPAddr() + "/live/lb"})
 	})
 	t.Run("not found", func(t *testing.T) {
 		t.Parallel()
@@ -1002,7 +1021,7 @@ func TestCloseWhilePlaying(t *testing.T) {
 		case <-time.After(2 * time.Second):
 			t.Fatalf("%s: Close did not return within 2 s", cfg.URL)
 		}
-		t.Logf("%s: Close took %v", MaskURL(cfg.URL), time.Since(start).Round(time.Millisecond))
+		t.Logf("%s: Close took %v", urlmask.Mask(cfg.URL), time.Since(start).Round(time.Millisecond))
 		if err := p.Wait(); err != nil {
 			t.Errorf("%s: Wait after Close = %v, want nil", cfg.URL, err)
 		}

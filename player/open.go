@@ -9,9 +9,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/asticode/go-astiav"
+
+	"onair/internal/urlmask"
 )
 
 // source is what a URL names: its kind decides the demuxer options.
@@ -59,7 +62,7 @@ func parseSource(raw string) (source, error) {
 	if err != nil {
 		return source{}, fmt.Errorf("malformed URL: %w", ErrUnsupportedURL)
 	}
-	s := source{url: raw, shown: maskURL(u)}
+	s := source{url: raw, shown: urlmask.Mask(raw)}
 	switch strings.ToLower(u.Scheme) {
 	case "file":
 		p := u.Path
@@ -86,43 +89,6 @@ func parseSource(raw string) (source, error) {
 		return source{}, fmt.Errorf("%s: no host in the URL: %w", s.shown, ErrUnsupportedURL)
 	}
 	return s, nil
-}
-
-// MaskURL is raw for logs and errors: without user info, with the query
-// (tokens) masked and, for RTMP, the last path element (the stream key)
-// masked. Local paths are returned as they are.
-func MaskURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Scheme == "" || !strings.Contains(raw, "://") {
-		if strings.Contains(raw, "://") {
-			return "(malformed URL)"
-		}
-		return raw
-	}
-	return maskURL(u)
-}
-
-func maskURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.RawQuery, c.ForceQuery = "", false
-	c.Fragment = ""
-	s := ""
-	switch strings.ToLower(c.Scheme) {
-	case "rtmp", "rtmps", "rtmpt", "rtmpts":
-		path := strings.TrimRight(c.Path, "/")
-		if i := strings.LastIndexByte(path, '/'); i > 0 {
-			c.Path = path[:i+1]
-			s = c.String() + "****"
-		}
-	}
-	if s == "" {
-		s = c.String()
-	}
-	if u.RawQuery != "" {
-		s += "?****"
-	}
-	return s
 }
 
 // demuxOptions are FFmpeg's options for opening s.
@@ -290,11 +256,6 @@ func openInput(ctx context.Context, s source, o openOptions) (*input, error) {
 
 // classifyOpenError turns FFmpeg's error into one of the package's.
 func classifyOpenError(s source, err error) error {
-	var ae astiav.Error
-	code := 0
-	if errors.As(err, &ae) {
-		code = int(ae)
-	}
 	switch {
 	case errors.Is(err, astiav.ErrHttpNotFound):
 		return fmt.Errorf("%s: the server says there is no such stream (HTTP 404): %w", s.shown, ErrNotFound)
@@ -302,13 +263,13 @@ func classifyOpenError(s source, err error) error {
 		return fmt.Errorf("%s: the server refused access (HTTP 401/403): %w", s.shown, ErrNotFound)
 	case errors.Is(err, astiav.ErrHttpServerError), errors.Is(err, astiav.ErrHttpOther4Xx), errors.Is(err, astiav.ErrHttpBadRequest):
 		return fmt.Errorf("%s: the server answered with an HTTP error (%v): %w", s.shown, err, ErrNotFound)
-	case code == -111: // ECONNREFUSED
+	case isErrno(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("%s: connection refused (is the server running?): %w", s.shown, ErrUnreachable)
-	case errors.Is(err, astiav.ErrEtimedout) || code == -110:
+	case errors.Is(err, astiav.ErrEtimedout), isErrno(err, syscall.ETIMEDOUT):
 		return fmt.Errorf("%s: no answer (timed out): %w", s.shown, ErrUnreachable)
-	case code == -113 || code == -101 || code == -99: // EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL
+	case isErrno(err, syscall.EHOSTUNREACH), isErrno(err, syscall.ENETUNREACH), isErrno(err, syscall.EADDRNOTAVAIL):
 		return fmt.Errorf("%s: host unreachable: %w", s.shown, ErrUnreachable)
-	case code == -2: // ENOENT
+	case isErrno(err, syscall.ENOENT):
 		return fmt.Errorf("%s: no such file: %w", s.shown, ErrNotFound)
 	case errors.Is(err, astiav.ErrProtocolNotFound):
 		return fmt.Errorf("%s: this FFmpeg cannot open that protocol: %w", s.shown, ErrUnsupportedURL)
@@ -320,4 +281,10 @@ func classifyOpenError(s source, err error) error {
 		return fmt.Errorf("%s: cannot connect or read (unknown host, or the server closed the connection): %w", s.shown, ErrUnreachable)
 	}
 	return fmt.Errorf("%s: %v: %w", s.shown, err, ErrCorrupt)
+}
+
+// isErrno reports whether err is FFmpeg's AVERROR(e): the negated errno.
+func isErrno(err error, e syscall.Errno) bool {
+	var ae astiav.Error
+	return errors.As(err, &ae) && int(ae) == -int(e)
 }

@@ -44,7 +44,8 @@ func equalInts(a, b []int) bool {
 }
 
 // TestPktQueueLiveVideoDropsToKeyframe: a full live video queue drops the
-// oldest packets up to the next keyframe, counted, and never waits.
+// oldest packets up to the next keyframe, counted, and never waits (not
+// even to see whether its context has ended).
 func TestPktQueueLiveVideoDropsToKeyframe(t *testing.T) {
 	ctx := context.Background()
 	q := newPktQueue(4, true, true)
@@ -59,8 +60,12 @@ func TestPktQueueLiveVideoDropsToKeyframe(t *testing.T) {
 	if d := q.Span(); d != 3*time.Millisecond {
 		t.Errorf("Span = %v, want 3ms", d)
 	}
+	// Pushed with its context already ended: a Push that waited for room
+	// would give up and report false.
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
 	start := time.Now()
-	if !q.Push(ctx, qpkt(5, false)) {
+	if !q.Push(ended, qpkt(5, false)) {
 		t.Fatal("push 5 refused: it follows the keyframe the queue kept")
 	}
 	if el := time.Since(start); el > 50*time.Millisecond {

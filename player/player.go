@@ -18,10 +18,10 @@ package player
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"time"
 
+	"onair/internal/logx"
 	"onair/internal/media"
 )
 
@@ -149,7 +149,5 @@ func (c *Config) setDefaults() {
 	if c.StallTimeout == 0 {
 		c.StallTimeout = 10 * time.Second
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	c.Logger = logx.OrDiscard(c.Logger)
 }

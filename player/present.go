@@ -147,19 +147,16 @@ func (p *Player) catchUp() {
 	if !ok {
 		return
 	}
-	target := lowBuffer
 	// HLS arrives a segment at a time: a buffer shorter than a segment
 	// would skip at every segment.
 	segmented := p.src.kind == kindHLS
-	if p.cfg.Latency == LatencyNormal || segmented {
-		target = normalBuffer
-	}
+	target := catchUpTarget(p.cfg.Latency, segmented)
 	buf := time.Duration(p.newestPTS.Load()) - now
 	edge := p.liveEdge()
 	speed := 1.0
 	joined := time.Since(p.opened) - time.Duration(p.firstFrame.Load())
-	switch {
-	case p.cfg.Latency == LatencyLow && !segmented && joined < 2*time.Second && buf > lowJoin+30*time.Millisecond:
+	switch catchUpFor(p.cfg.Latency == LatencyLow && !segmented, target, buf, joined) {
+	case catchUpJoin:
 		// A server's GOP cache starts a new viewer at the last keyframe,
 		// up to a GOP behind live: show it at once, then skip to the edge.
 		p.log.Debug("joining: skipping to the live edge", "buffer", buf)
@@ -168,16 +165,16 @@ func (p *Player) catchUp() {
 		if p.audio != nil {
 			p.audio.Flush()
 		}
-	case buf > target+time.Second+target:
+	case catchUpJump:
 		p.log.Info("far behind live: jumping ahead", "buffer", buf)
 		p.clock.Anchor(time.Duration(p.newestPTS.Load()) - target)
 		if p.audio != nil {
 			p.audio.Flush()
 		}
-	case buf > target+target/2+50*time.Millisecond:
+	case catchUpFaster:
 		speed = 1.05
-	case buf > target:
-		speed = p.speed // hold
+	case catchUpHold:
+		speed = p.speed
 	default:
 		speed = p.followAudio(now, buf, edge-now)
 	}
@@ -190,30 +187,79 @@ func (p *Player) catchUp() {
 	}
 	if p.audio != nil && !p.audioLeads {
 		// Audio follows the live edge: keep its queue short.
-		as := p.audioSpeed
-		switch q := p.audio.Buffered(); {
-		case q > lowAudio:
-			as = 1.05
-		case q < lowAudio/2:
-			as = 1
-		}
-		if as != p.audioSpeed {
+		if as := audioQueueSpeed(p.audio.Buffered(), p.audioSpeed); as != p.audioSpeed {
 			p.audioSpeed = as
 			p.audio.SetSpeed(as)
 		}
 	}
 }
 
+// catchUpTarget is the buffer a live stream is held at: lowBuffer in low
+// latency, normalBuffer in normal latency and for segmented (HLS) sources.
+func catchUpTarget(l Latency, segmented bool) time.Duration {
+	if l == LatencyNormal || segmented {
+		return normalBuffer
+	}
+	return lowBuffer
+}
+
+// catchUpStep is what the catch-up does about the buffer.
+type catchUpStep int
+
+const (
+	catchUpFollow catchUpStep = iota // within target: follow the audio (followAudio)
+	catchUpJoin                      // joining: skip to lowJoin behind the live edge
+	catchUpJump                      // far behind: jump to target behind the newest picture
+	catchUpFaster                    // above target: play 5% faster
+	catchUpHold                      // a little above target: keep the speed
+)
+
+// catchUpFor decides the catch-up step for a buffer buf (newest picture −
+// clock) against target, joined after the first frame was shown; jitter
+// is true for low latency on an unsegmented source (its jitter buffer is
+// what a join skips).
+func catchUpFor(jitter bool, target, buf, joined time.Duration) catchUpStep {
+	switch {
+	case jitter && joined < 2*time.Second && buf > lowJoin+30*time.Millisecond:
+		return catchUpJoin
+	case buf > target+time.Second+target:
+		return catchUpJump
+	case buf > target+target/2+50*time.Millisecond:
+		return catchUpFaster
+	case buf > target:
+		return catchUpHold
+	}
+	return catchUpFollow
+}
+
+// audioQueueSpeed is the speed of audio that follows the live edge, with
+// queued audio on the output and speed cur now: 5% faster above lowAudio,
+// back to 1 under lowAudio/2, else as it is.
+func audioQueueSpeed(queued time.Duration, cur float64) float64 {
+	switch {
+	case queued > lowAudio:
+		return 1.05
+	case queued < lowAudio/2:
+		return 1
+	}
+	return cur
+}
+
 // liveEdge is the stream time at the live edge now: the newest picture
-// read, plus the time since it was read. Measured from the newest PTS
-// alone, the lead jumps by a frame interval at each arrival, and the
-// catch-up (which samples it right after presenting a picture, so always
-// at the same phase) could settle one whole frame later in one run than in
-// another. The extrapolation stops at maxEdgeGap, so a stalled source does
-// not look like a clock far behind.
+// read, plus the time since it was read (liveEdgeAt).
 func (p *Player) liveEdge() time.Duration {
-	since := time.Since(p.opened) - time.Duration(p.newestAt.Load())
-	return time.Duration(p.newestPTS.Load()) + max(0, min(since, maxEdgeGap))
+	return liveEdgeAt(time.Duration(p.newestPTS.Load()), time.Duration(p.newestAt.Load()), time.Since(p.opened))
+}
+
+// liveEdgeAt is the live edge at time now, the newest picture read having
+// PTS newest and been read at readAt (both times since the player
+// opened). Measured from the newest PTS alone, the lead jumps by a frame
+// interval at each arrival, and the catch-up (which samples it right after
+// presenting a picture, so always at the same phase) could settle one
+// whole frame later in one run than in another. The extrapolation stops at
+// maxEdgeGap, so a stalled source does not look like a clock far behind.
+func liveEdgeAt(newest, readAt, now time.Duration) time.Duration {
+	return newest + max(0, min(now-readAt, maxEdgeGap))
 }
 
 // present hands v to the sink and measures it.
@@ -359,20 +405,32 @@ func (p *Player) followAudio(now, buf, lead time.Duration) float64 {
 		return 1
 	}
 	if p.audio == nil || p.cfg.NoAudio {
-		// Video alone: settle back to lowJoin behind the live edge.
-		switch {
-		case low > lowJoin+20*time.Millisecond:
-			return 1.05
-		case low < lowJoin+5*time.Millisecond:
-			return 1
-		}
-		return p.speed
+		return videoAloneSpeed(low, p.speed)
 	}
 	apts, ok := p.audio.Clock()
 	if !ok {
 		return 1
 	}
-	diff := now - apts // > 0: audio late
+	return avLeadSpeed(now-apts, buf, p.speed)
+}
+
+// videoAloneSpeed is the clock speed, cur now, that settles a stream
+// without audio back to lowJoin behind the live edge, low being how far
+// the clock was behind it at least of late.
+func videoAloneSpeed(low time.Duration, cur float64) float64 {
+	switch {
+	case low > lowJoin+20*time.Millisecond:
+		return 1.05
+	case low < lowJoin+5*time.Millisecond:
+		return 1
+	}
+	return cur
+}
+
+// avLeadSpeed is the clock speed, cur now, that keeps pictures avLead
+// ahead of the audio playing: diff is the clock − the audio's time (> 0:
+// audio late), buf how far the newest picture is ahead of the clock.
+func avLeadSpeed(diff, buf time.Duration, cur float64) float64 {
 	switch {
 	case diff > avLead+10*time.Millisecond:
 		return 0.95
@@ -381,5 +439,5 @@ func (p *Player) followAudio(now, buf, lead time.Duration) float64 {
 	case diff > avLead-5*time.Millisecond && diff < avLead+5*time.Millisecond:
 		return 1
 	}
-	return p.speed // inside the band's edges: hold
+	return cur // inside the band's edges: hold
 }

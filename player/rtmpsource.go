@@ -15,6 +15,7 @@ import (
 
 	"github.com/asticode/go-astiav"
 
+	"onair/internal/urlmask"
 	"onair/publish/flv"
 	"onair/publish/rtmp"
 )
@@ -56,7 +57,7 @@ func rtmpTarget(raw string) (addr, app, tcURL, key string, useTLS bool, host str
 	path := strings.Trim(u.Path, "/")
 	i := strings.LastIndexByte(path, '/')
 	if i <= 0 {
-		return "", "", "", "", false, "", fmt.Errorf("%s: want rtmp://host/app/stream: %w", MaskURL(raw), ErrUnsupportedURL)
+		return "", "", "", "", false, "", fmt.Errorf("%s: want rtmp://host/app/stream: %w", urlmask.Mask(raw), ErrUnsupportedURL)
 	}
 	app, key = path[:i], path[i+1:]
 	if u.RawQuery != "" {

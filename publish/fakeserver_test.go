@@ -2,19 +2,21 @@ package publish
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
-	amf0 "github.com/yutopp/go-amf0"
 	"github.com/yutopp/go-rtmp/handshake"
 
+	"onair/internal/leaktest"
+	"onair/publish/flv"
 	"onair/publish/rtmp/chunk"
 )
 
@@ -51,7 +53,29 @@ type fakeServer struct {
 
 func newFakeServer(t *testing.T, key string, drop func(conn int, m *chunk.Message) bool) *fakeServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return newFakeServerRcvbuf(t, key, 0, drop)
+}
+
+// newFakeServerRcvbuf is newFakeServer whose connections have a receive
+// buffer of rcvbuf bytes (0: the system's, which grows to megabytes): a
+// server that reads slowly then leaves the backlog in the sender's kernel,
+// as a slow link does.
+func newFakeServerRcvbuf(t *testing.T, key string, rcvbuf int, drop func(conn int, m *chunk.Message) bool) *fakeServer {
+	t.Helper()
+	var lc net.ListenConfig
+	if rcvbuf > 0 {
+		lc.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+			})
+			if err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +139,7 @@ func (s *fakeServer) serve(n int, nc net.Conn) error {
 	bw := bufio.NewWriter(nc)
 	w := chunk.NewWriter(bw)
 	send := func(streamID uint32, vals ...interface{}) error {
-		p, err := encodeAMF0(vals...)
+		p, err := flv.MarshalAMF0(vals...)
 		if err == nil {
 			err = w.WriteMessage(&chunk.Message{ChunkStreamID: 3, TypeID: chunk.TypeCommandAMF0, StreamID: streamID, Payload: p})
 		}
@@ -138,26 +162,28 @@ func (s *fakeServer) serve(n int, nc net.Conn) error {
 		reply    []interface{}
 	}{
 		{"connect", 1, 0, nil, []interface{}{"_result", 1.0, nil,
-			map[string]interface{}{"level": "status", "code": "NetConnection.Connect.Success"}}},
+			flv.AMF0Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"}}}},
 		{"releaseStream", 2, 0, []interface{}{nil, s.key}, nil},
 		{"FCPublish", 3, 0, []interface{}{nil, s.key}, nil},
 		{"createStream", 4, 0, []interface{}{nil}, []interface{}{"_result", 4.0, nil, float64(streamID)}},
 		{"publish", 5, streamID, []interface{}{nil, s.key, "live"}, []interface{}{"onStatus", 0.0, nil,
-			map[string]interface{}{"level": "status", "code": "NetStream.Publish.Start"}}},
+			flv.AMF0Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetStream.Publish.Start"}}}},
 	}
 	for _, st := range steps {
 		m, err := r.ReadMessage()
 		if err != nil {
 			return fmt.Errorf("waiting for %s: %w", st.name, err)
 		}
-		vals, err := decodeAMF0(m.Payload)
+		vals, err := flv.UnmarshalAMF0(m.Payload)
 		if m.TypeID != chunk.TypeCommandAMF0 || err != nil || len(vals) < 2 || vals[0] != st.name || vals[1] != st.txID || m.StreamID != st.streamID {
 			return fmt.Errorf("got type %d stream %d %v (%v), want command %s %v on stream %d", m.TypeID, m.StreamID, vals, err, st.name, st.txID, st.streamID)
 		}
 		if st.name == "connect" {
-			obj, _ := vals[2].(map[string]interface{})
-			if obj["app"] != "live" || obj["tcUrl"] != tcURL {
-				return fmt.Errorf("connect with app %v tcUrl %v, want live %s", obj["app"], obj["tcUrl"], tcURL)
+			obj, _ := vals[2].(flv.AMF0Object)
+			app, _ := obj.Get("app")
+			tc, _ := obj.Get("tcUrl")
+			if app != "live" || tc != tcURL {
+				return fmt.Errorf("connect with app %v tcUrl %v, want live %s", app, tc, tcURL)
 			}
 		} else if fmt.Sprint(vals[2:]) != fmt.Sprint(st.args) {
 			return fmt.Errorf("%s %v, want %v", st.name, vals[2:], st.args)
@@ -195,46 +221,10 @@ func next(t *testing.T, events <-chan event) event {
 	}
 }
 
-func encodeAMF0(vals ...interface{}) ([]byte, error) {
-	var b bytes.Buffer
-	e := amf0.NewEncoder(&b)
-	for _, v := range vals {
-		if err := e.Encode(v); err != nil {
-			return nil, err
-		}
-	}
-	return b.Bytes(), nil
-}
-
-func decodeAMF0(p []byte) ([]interface{}, error) {
-	r := bytes.NewReader(p)
-	d := amf0.NewDecoder(r)
-	var vals []interface{}
-	for r.Len() > 0 {
-		var v interface{}
-		if err := d.Decode(&v); err != nil {
-			return vals, err
-		}
-		vals = append(vals, v)
-	}
-	return vals, nil
-}
-
 // checkLeaks makes the test fail if, once it and its cleanups are done,
 // more goroutines run than when it started. Call it first, so that it runs
 // after the other cleanups.
 func checkLeaks(t *testing.T) {
-	t.Helper()
 	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		var now int
-		for i := 0; i < 100; i++ {
-			if now = runtime.NumGoroutine(); now <= before {
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines, %d before:\n%s", now, before, buf[:runtime.Stack(buf, true)])
-	})
+	t.Cleanup(func() { leaktest.Check(t, before, time.Second) })
 }

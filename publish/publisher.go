@@ -10,7 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"onair/internal/logx"
 	"onair/internal/media"
+	"onair/internal/ratelog"
 	"onair/publish/flv"
 	"onair/publish/rtmp"
 )
@@ -62,11 +64,19 @@ type Config struct {
 	// FlushTimeout bounds how long Close spends sending what is queued.
 	// Default 3 s.
 	FlushTimeout time.Duration
+	// DropAfter, when set, makes a destination that falls this far behind
+	// (QueueSpan: the send queue and the kernel's unsent bytes) drop
+	// video up to a keyframe that finds it less than half as far behind;
+	// audio goes on. A destination slower than the stream then shows
+	// keyframes instead of falling ever further behind (OBS drops frames
+	// past 700–900 ms). Dropping this way never asks the encoder for a
+	// keyframe: it waits for the next regular one. Default 0: off.
+	DropAfter time.Duration
 	// RequestKeyframe, when set, is called (from the publisher's goroutine)
 	// when the stream needs a fresh keyframe: after a reconnect or a drop.
 	// It must not block.
 	RequestKeyframe func()
-	// Logger; default slog.Default().
+	// Logger receives warnings and debug lines; nil discards them.
 	Logger *slog.Logger
 }
 
@@ -92,21 +102,36 @@ func (c *Config) setDefaults() {
 	if c.FlushTimeout == 0 {
 		c.FlushTimeout = 3 * time.Second
 	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Logger = logx.OrDiscard(c.Logger)
 }
 
 // Stats is a snapshot of a destination's counters (cumulative).
 type Stats struct {
-	State       State
-	URL         string // key masked
-	VideoBytes  uint64
-	AudioBytes  uint64
-	FramesSent  int64
-	Dropped     int64 // packets dropped (queue overflow, waiting for a keyframe, stale after reconnect)
-	Reconnects  int64
-	QueueSpan   time.Duration // media time waiting in the queue
+	State      State
+	URL        string // key masked
+	VideoBytes uint64
+	AudioBytes uint64
+	FramesSent int64
+	Dropped    int64 // packets dropped (queue overflow, waiting for a keyframe, stale after reconnect, DropAfter)
+	Reconnects int64
+	// QueueSpan is how far behind the destination is: the media time
+	// waiting in the send queue plus the time the kernel's unsent bytes
+	// take at the measured rate (Unsent / SendRate), so that congestion
+	// does not hide in a socket buffer of megabytes. Without a rate yet
+	// (the first half second of a connection) the kernel's part is left
+	// out.
+	QueueSpan time.Duration
+	// Unsent is how many bytes wait in the kernel's socket buffer, not yet
+	// on the wire (rtmp.Link; 0 where the kernel does not say).
+	Unsent int
+	// SendRate is what the connection carried over the last second, in
+	// bytes per second (all of it: media, RTMP framing, TLS), from the
+	// bytes the server acknowledged; 0 until measured. While the queue
+	// holds media, it is what the link can carry.
+	SendRate float64
+	// Shedding says the destination is dropping video up to a keyframe
+	// (Config.DropAfter): it cannot carry the stream.
+	Shedding    bool
 	LastError   string
 	LastFrameAt time.Duration // DTS of the last video packet sent
 }
@@ -119,8 +144,9 @@ type Publisher struct {
 	log    *slog.Logger
 	queue  *media.Queue[*media.Packet]
 
-	needKey atomic.Bool
-	state   atomic.Int32
+	needKey  atomic.Bool
+	state    atomic.Int32
+	shedding atomic.Bool // DropAfter: dropping video up to a keyframe
 
 	mu    sync.Mutex
 	stats Stats
@@ -130,6 +156,13 @@ type Publisher struct {
 	lastIn   time.Duration
 	client   *rtmp.Client
 	keyAsked bool
+	// meter measures client's SendRate (reset with a new client); rate
+	// and rateOK are its last figure.
+	meter   rateMeter
+	meterOf *rtmp.Client
+	rate    float64
+	rateOK  bool
+	shedLog ratelog.Limiter
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -157,6 +190,7 @@ func Start(ctx context.Context, cfg Config) (*Publisher, error) {
 		log:    cfg.Logger.With("dest", t.String()),
 		queue:  media.NewQueue[*media.Packet](cfg.QueueSize, nil),
 		done:   make(chan struct{}),
+		meter:  rateMeter{window: sendRateWindow},
 	}
 	p.stats.URL = t.String()
 	p.queue.SetOnDrop(func(pk *media.Packet) {
@@ -257,12 +291,16 @@ func (p *Publisher) Stats() Stats {
 	p.mu.Lock()
 	s := p.stats
 	last := p.lastIn
+	s.Unsent, s.SendRate = p.readLinkLocked(time.Now())
+	kernel := p.kernelSpanLocked(s.Unsent)
 	p.mu.Unlock()
 	s.State = State(p.state.Load())
+	s.Shedding = p.shedding.Load()
 	s.Dropped += p.queue.Dropped()
 	if oldest, ok := p.queue.Peek(); ok && last > oldest.DTS {
 		s.QueueSpan = last - oldest.DTS
 	}
+	s.QueueSpan += kernel
 	return s
 }
 
@@ -406,6 +444,12 @@ func (p *Publisher) send(c *rtmp.Client, pk *media.Packet) error {
 	}
 	if track == 0 {
 		if p.cfg.Video == nil {
+			return nil
+		}
+		if p.shed(pk) {
+			p.mu.Lock()
+			p.stats.Dropped++
+			p.mu.Unlock()
 			return nil
 		}
 		if p.needKey.Load() {

@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	amf0 "github.com/yutopp/go-amf0"
-
 	"onair/internal/media"
+	"onair/publish/flv"
 	"onair/publish/rtmp/chunk"
 )
 
@@ -131,11 +130,15 @@ func expectHeaders(t *testing.T, events <-chan event, conn int, video, audio boo
 	if e.conn != conn || e.m == nil || e.m.TypeID != chunk.TypeDataAMF0 {
 		t.Fatalf("first event on connection %d: %+v, want the metadata", conn, e)
 	}
-	vals, err := decodeAMF0(e.m.Payload)
+	vals, err := flv.UnmarshalAMF0(e.m.Payload)
 	if err != nil || len(vals) != 3 || vals[0] != "@setDataFrame" || vals[1] != "onMetaData" {
 		t.Fatalf("metadata: %v (%v), want @setDataFrame onMetaData {…}", vals, err)
 	}
-	meta, _ := vals[2].(amf0.ECMAArray)
+	ecma, _ := vals[2].(flv.AMF0ECMAArray)
+	meta := map[string]any{}
+	for _, p := range ecma {
+		meta[p.Key] = p.Value
+	}
 	if video && (meta["width"] != 1280.0 || meta["height"] != 720.0 || meta["videocodecid"] != 7.0) {
 		t.Errorf("metadata %v: want width 1280, height 720, videocodecid 7", meta)
 	}
@@ -201,7 +204,7 @@ func expectUnpublish(t *testing.T, events <-chan event, conn int) {
 		if e.conn != conn || e.m == nil || e.m.TypeID != chunk.TypeCommandAMF0 {
 			t.Fatalf("%+v, want %s on connection %d", e, name, conn)
 		}
-		if vals, err := decodeAMF0(e.m.Payload); err != nil || len(vals) == 0 || vals[0] != name {
+		if vals, err := flv.UnmarshalAMF0(e.m.Payload); err != nil || len(vals) == 0 || vals[0] != name {
 			t.Fatalf("command %v (%v), want %s", vals, err, name)
 		}
 	}

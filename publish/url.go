@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"onair/internal/urlmask"
 )
 
 // ErrBadURL is returned by ParseURL when a destination URL cannot be used;
@@ -31,7 +33,7 @@ type Target struct {
 
 // ParseURL parses a destination URL.
 func ParseURL(raw string) (*Target, error) {
-	masked := MaskURL(raw)
+	masked := urlmask.MaskDest(raw)
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a URL: %w", masked, ErrBadURL)
@@ -61,7 +63,7 @@ func ParseURL(raw string) (*Target, error) {
 	i := strings.LastIndexByte(path, '/')
 	if i <= 0 || i == len(path)-1 {
 		// The one path element may be the key: show none of it.
-		return nil, fmt.Errorf("%s://%s/%s: want /app/streamkey after the host: %w", u.Scheme, u.Host, maskKey, ErrBadURL)
+		return nil, fmt.Errorf("%s://%s/%s: want /app/streamkey after the host: %w", u.Scheme, u.Host, urlmask.Token, ErrBadURL)
 	}
 	app, err := url.PathUnescape(path[:i])
 	if err != nil {
@@ -88,39 +90,5 @@ func (t *Target) TCURL() string {
 
 // String is the URL with the stream key masked.
 func (t *Target) String() string {
-	return t.TCURL() + "/" + maskKey
-}
-
-const maskKey = "****"
-
-// MaskURL hides the stream key (the last path element) and any query of a
-// URL-like string, for logs and error messages. It never fails: input that
-// does not parse is masked from the first slash after the host on.
-func MaskURL(raw string) string {
-	s := strings.TrimSpace(raw)
-	rest := s
-	prefix := ""
-	if i := strings.Index(s, "://"); i >= 0 {
-		prefix, rest = s[:i+3], s[i+3:]
-	}
-	if i := strings.IndexAny(rest, "@"); i >= 0 {
-		rest = rest[i+1:] // drop user:password
-		prefix += "****@"
-	}
-	if q := strings.IndexAny(rest, "?#"); q >= 0 {
-		rest = rest[:q]
-	}
-	slash := strings.IndexByte(rest, '/')
-	if slash < 0 {
-		return prefix + rest
-	}
-	host, path := rest[:slash], strings.TrimRight(rest[slash:], "/")
-	last := strings.LastIndexByte(path, '/')
-	if last <= 0 { // only "/app" or nothing: no key to hide
-		if strings.ContainsAny(s, "?#") {
-			return prefix + host + path + "?" + maskKey
-		}
-		return prefix + host + path
-	}
-	return prefix + host + path[:last+1] + maskKey
+	return t.TCURL() + "/" + urlmask.Token
 }

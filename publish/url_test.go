@@ -54,20 +54,3 @@ func TestParseURLErrorsHideKey(t *testing.T) {
 		}
 	}
 }
-
-func TestMaskURL(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"rtmp://h/live/key", "rtmp://h/live/****"},
-		{"rtmp://h/live/key?t=1", "rtmp://h/live/****"},
-		{"rtmp://u:p@h/live/key", "rtmp://****@h/live/****"},
-		{"rtmp://h/live", "rtmp://h/live"},
-		{"rtmp://h/live?token=x", "rtmp://h/live?****"},
-		{"rtmp://h", "rtmp://h"},
-		{"garbage", "garbage"},
-	}
-	for _, c := range cases {
-		if got := MaskURL(c.in); got != c.want {
-			t.Errorf("MaskURL(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}

@@ -10,6 +10,12 @@
 //
 // Screen (screen.go): the same, capturing a moving 1080p X11 screen,
 // `onair live --video screen` against the ffmpeg CLI's x11grab.
+//
+// Window (window.go): the window's CPU idle and live under Xvfb, beside
+// an empty Fyne window and `onair live`.
+//
+// Dynamic bitrate (dbr.go): how fast the encoder's target follows a link
+// limited to 1 Mbit/s and freed again.
 package main
 
 import (
@@ -30,7 +36,7 @@ import (
 func main() {
 	bin := flag.String("onair", "bin/onair", "the onair binary")
 	dur := flag.Duration("duration", 15*time.Second, "stream length per measurement")
-	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\", \"screen\" for those tables)")
+	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\", \"screen\", \"dbr\" for those tables)")
 	creep := flag.Duration("creep", 10*time.Minute, "length of the player's latency-creep run (0: skip it)")
 	flag.Parse()
 	screenDur := 20 * time.Second // the screen bench's own default
@@ -146,6 +152,18 @@ func run(bin string, dur time.Duration, only string, creep, screenDur time.Durat
 			fmt.Println("server bench:", err)
 		}
 	}
+	if only == "" || only == "window" {
+		if err := runWindowBench(bin, ng); err != nil {
+			failed = true
+			fmt.Println("window bench:", err)
+		}
+	}
+	if only == "" || only == "dbr" {
+		if err := runDBRBench(bin, ng); err != nil {
+			failed = true
+			fmt.Println("dbr bench:", err)
+		}
+	}
 	if only == "" || only == "player" {
 		f, err := runPlayerBench(bin, ng, creep)
 		if err != nil {
@@ -159,6 +177,18 @@ func run(bin string, dur time.Duration, only string, creep, screenDur time.Durat
 		return fmt.Errorf("a target was missed")
 	}
 	return nil
+}
+
+// lowestCPU is the round with the lowest CPU: a neighbour's burst on a
+// shared machine only ever adds CPU time.
+func lowestCPU[T any](rounds []T, cpu func(T) float64) T {
+	best := rounds[0]
+	for _, r := range rounds[1:] {
+		if cpu(r) < cpu(best) {
+			best = r
+		}
+	}
+	return best
 }
 
 func numCPU() int {

@@ -157,16 +157,8 @@ func runScreenBench(bin string, ng *peer.Nginx, dur time.Duration) error {
 			sd.rounds = append(sd.rounds, res)
 		}
 	}
-	lowest := func(rs []screenResult) screenResult {
-		best := rs[0]
-		for _, r := range rs[1:] {
-			if r.cpu < best.cpu {
-				best = r
-			}
-		}
-		return best
-	}
-	on, ff := lowest(sides[0].rounds), lowest(sides[1].rounds)
+	cpu := func(r screenResult) float64 { return r.cpu }
+	on, ff := lowestCPU(sides[0].rounds, cpu), lowestCPU(sides[1].rounds, cpu)
 	ratio := on.cpu / ff.cpu
 	// Drops and rate: every round counts, not just the cheapest.
 	worst := on
@@ -249,7 +241,7 @@ func runScreenOnAir(bin, display string, xpid int, url string, dur time.Duration
 // runScreenFFmpeg runs the ffmpeg CLI's x11grab with OnAir's x264 settings
 // (encode/video.go: preset, tune zerolatency, profile high, no B-frames,
 // CBR-like VBV of one second, keyframes every keyint and not on scene
-// cuts, nal-hrd=cbr, force-cfr) until the window is measured. OnAir draws
+// cuts, filler, force-cfr) until the window is measured. OnAir draws
 // the mouse pointer, and so does ffmpeg (its default, spelled out).
 func runScreenFFmpeg(bin, display string, xpid int, url string, dur time.Duration) (screenResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), screenWarmup+dur+60*time.Second)
@@ -261,7 +253,7 @@ func runScreenFFmpeg(bin, display string, xpid int, url string, dur time.Duratio
 		"-c:v", "libx264", "-preset", screenPreset, "-tune", "zerolatency", "-profile:v", "high",
 		"-pix_fmt", "yuv420p", "-b:v", screenBitrate, "-maxrate", screenBitrate, "-bufsize", screenBitrate,
 		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-bf", "0", "-forced-idr", "1",
-		"-x264-params", "nal-hrd=cbr:force-cfr=1",
+		"-x264-params", "filler=1:force-cfr=1",
 		"-an", "-progress", "pipe:1", "-stats_period", "1", "-f", "flv", url)
 	// -progress writes key=value lines, a block ending in progress=.
 	var frames, dropped, dup int64

@@ -1,8 +1,8 @@
 // Package peer starts and drives the third-party programs that OnAir is
 // tested and benchmarked against: nginx with the RTMP module as a server,
 // the ffmpeg/ffprobe CLI as publisher and player, and the environment they
-// need: an Xvfb display (StartXvfb) and a private PulseAudio server
-// (StartPulse). Everything listens on loopback ports or sockets picked at
+// need: an Xvfb display (StartXvfb), a private PulseAudio server
+// (StartPulse) and a slow link (StartThrottle). Everything listens on loopback ports or sockets picked at
 // run time.
 //
 // A missing program is an error that says how to install it; tests must

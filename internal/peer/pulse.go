@@ -33,7 +33,7 @@ type Pulse struct {
 	socket string
 	env    []string
 	cmd    *exec.Cmd
-	log    lockedBuffer
+	log    LockedBuffer
 	waited chan struct{}
 }
 
@@ -120,7 +120,7 @@ func (s *Pulse) Play(sink, raw string) (*exec.Cmd, error) {
 // Playback is a pacat playing into a sink.
 type Playback struct {
 	cmd    *exec.Cmd
-	stderr lockedBuffer
+	stderr LockedBuffer
 	stop   chan struct{}
 	fed    sync.WaitGroup
 	once   sync.Once
@@ -191,7 +191,7 @@ func (s *Pulse) WarmSource(source string) error {
 	if err != nil {
 		return err
 	}
-	var errb lockedBuffer
+	var errb LockedBuffer
 	c.Stderr = &errb
 	if err := c.Start(); err != nil {
 		return fmt.Errorf("starting pacat: %w", err)
@@ -232,21 +232,4 @@ func (s *Pulse) Stop() {
 func CleanPulseEnv() []string {
 	return envWithout("PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_RUNTIME_PATH", "PULSE_STATE_PATH",
 		"PULSE_COOKIE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "HOME", "DBUS_SESSION_BUS_ADDRESS", "DISPLAY")
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

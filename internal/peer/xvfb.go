@@ -37,7 +37,7 @@ type Xvfb struct {
 	Screens []string
 
 	cmd    *exec.Cmd
-	log    lockedBuffer
+	log    LockedBuffer
 	waited chan struct{}
 	stop   sync.Once
 }

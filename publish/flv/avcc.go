@@ -13,11 +13,11 @@ var (
 	// allows no other).
 	ErrLengthSize = errors.New("invalid NAL unit length size")
 
-	// ErrEmptyNALU is returned by UnmarshalAVCC and
-	// AVCDecoderConfigurationRecord.Unmarshal when a length prefix announces
-	// a NAL unit of zero bytes, and by AVCDecoderConfigurationRecord.Marshal
-	// asked to write an empty parameter set: every NAL unit has at least its
-	// header byte.
+	// ErrEmptyNALU is returned by AVCDecoderConfigurationRecord.Unmarshal
+	// when a length prefix announces a parameter set of zero bytes, and by
+	// AVCDecoderConfigurationRecord.Marshal asked to write an empty
+	// parameter set: every NAL unit has at least its header byte.
+	// (UnmarshalAVCC skips empty NAL units instead: encoders send them.)
 	ErrEmptyNALU = errors.New("empty NAL unit")
 )
 
@@ -48,9 +48,12 @@ func appendAVCC(b []byte, nalus [][]byte) []byte {
 // of each length prefix in bytes, LengthSizeMinusOne+1 from the stream's
 // AVCDecoderConfigurationRecord: 1, 2 or 4 (FLV from this package: 4).
 //
-// Every length is checked against the bytes that remain. The NAL units alias
-// b, with their capacity ending with them. Errors: ErrLengthSize, ErrNoNALUs
-// (empty input), ErrTruncated, ErrEmptyNALU, ErrTooManyNALUs.
+// Every length is checked against the bytes that remain. A length of zero
+// is skipped, as mediacommon does since mediamtx#2375: some encoders and
+// servers send empty NAL units, and a player drops them. The NAL units
+// alias b, with their capacity ending with them. Errors: ErrLengthSize,
+// ErrNoNALUs (empty input, or only empty NAL units), ErrTruncated,
+// ErrTooManyNALUs.
 func UnmarshalAVCC(b []byte, lengthSize int) ([][]byte, error) {
 	switch lengthSize {
 	case 1, 2, 4:
@@ -74,8 +77,7 @@ func UnmarshalAVCC(b []byte, lengthSize int) ([][]byte, error) {
 		}
 		rest = rest[lengthSize:]
 		if size == 0 {
-			return nil, fmt.Errorf("%w: NAL unit %d at byte %d has length 0",
-				ErrEmptyNALU, len(nalus), len(b)-len(rest)-lengthSize)
+			continue
 		}
 		if size > uint64(len(rest)) {
 			return nil, fmt.Errorf("%w: NAL unit %d size (%d) exceeds remaining %d bytes",
@@ -87,6 +89,9 @@ func UnmarshalAVCC(b []byte, lengthSize int) ([][]byte, error) {
 		}
 		nalus = append(nalus, rest[:size:size])
 		rest = rest[size:]
+	}
+	if len(nalus) == 0 {
+		return nil, fmt.Errorf("%w: AVCC data of %d bytes holds only empty NAL units", ErrNoNALUs, len(b))
 	}
 	return nalus, nil
 }

@@ -46,7 +46,7 @@ var casesAVCCError = map[int][]errorCase[[]byte]{
 		{"truncated length", hexBytes("00 00 00 01 aa 00 00 00"), ErrTruncated},
 		{"size exceeds remaining bytes", hexBytes("00 00 00 05 aa bb"), ErrTruncated},
 		{"huge size", hexBytes("ff ff ff ff aa"), ErrTruncated},
-		{"zero size", hexBytes("00 00 00 01 aa 00 00 00 00"), ErrEmptyNALU},
+		{"only empty NAL units", hexBytes("00 00 00 00 00 00 00 00"), ErrNoNALUs},
 		{"too many NAL units", bytes.Repeat(hexBytes("00 00 00 01 09"), MaxNALUs+1), ErrTooManyNALUs},
 	},
 }
@@ -63,6 +63,28 @@ func codecAVCC(lengthSize int) testCodec[[][]byte] {
 func TestUnmarshalAVCC(t *testing.T) {
 	for lengthSize, cases := range casesAVCC {
 		runUnmarshalCases(t, cases, codecAVCC(lengthSize).unmarshal, checkNALUCaps)
+	}
+}
+
+// TestUnmarshalAVCCSkipsEmpty: zero-length NAL units, which some encoders
+// send, are skipped with every length size.
+func TestUnmarshalAVCCSkipsEmpty(t *testing.T) {
+	want := [][]byte{{0xaa}, {0xbb, 0xcc}}
+	for _, c := range []struct {
+		name       string
+		lengthSize int
+		in         []byte
+	}{
+		{"1-byte lengths", 1, hexBytes("00 01 aa 00 02 bb cc 00")},
+		{"2-byte lengths", 2, hexBytes("00 00 00 01 aa 00 00 00 02 bb cc")},
+		{"4-byte lengths", 4, hexBytes("00 00 00 01 aa 00 00 00 00 00 00 00 02 bb cc 00 00 00 00")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := UnmarshalAVCC(c.in, c.lengthSize)
+			if err != nil || len(got) != len(want) || !bytes.Equal(got[0], want[0]) || !bytes.Equal(got[1], want[1]) {
+				t.Errorf("UnmarshalAVCC(% x, %d) = % x, %v, want % x", c.in, c.lengthSize, got, err, want)
+			}
+		})
 	}
 }
 
@@ -93,17 +115,35 @@ func FuzzUnmarshalAVCC(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			n := 0
+			// The NAL units are the non-empty entries of b, in order.
+			var want [][]byte
+			for rest := b; len(rest) >= lengthSize; {
+				size := 0
+				for _, c := range rest[:lengthSize] {
+					size = size<<8 | int(c)
+				}
+				rest = rest[lengthSize:]
+				if size > 0 {
+					want = append(want, rest[:size])
+				}
+				rest = rest[size:]
+			}
+			if len(nalus) != len(want) {
+				t.Fatalf("length size %d: %d NAL units, want %d", lengthSize, len(nalus), len(want))
+			}
+			empty := false
 			for i, nalu := range nalus {
 				if len(nalu) == 0 {
 					t.Fatalf("length size %d: NAL unit %d is empty", lengthSize, i)
 				}
-				n += lengthSize + len(nalu)
+				if !bytes.Equal(nalu, want[i]) {
+					t.Fatalf("length size %d: NAL unit %d is % x, want % x", lengthSize, i, nalu, want[i])
+				}
 			}
-			if n != len(b) {
-				t.Fatalf("length size %d: NAL units and lengths take %d bytes of %d", lengthSize, n, len(b))
+			if n := avccSize(nalus) - 4*len(nalus) + lengthSize*len(nalus); n != len(b) {
+				empty = true // some entries were empty: no byte-exact round trip
 			}
-			if lengthSize == 4 {
+			if lengthSize == 4 && !empty {
 				if enc := avcc4.roundTrip(t, nalus); !bytes.Equal(enc, b) {
 					t.Fatalf("round trip: got % x, want % x", enc, b)
 				}

@@ -25,8 +25,12 @@ func FuzzUnit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
 		u := &Unit{Kind: []Kind{KindAudio, KindVideo, KindData}[kind%3], Body: body}
 		classify(u)
-		toPacket(u)
-		videoConfig(u)
+		for _, lengthSize := range []int{1, 2, 4} {
+			if p, err := toPacket(u, lengthSize); err == nil && p != nil && len(p.Data) == 0 {
+				t.Fatalf("toPacket(%d): an empty packet and no error", lengthSize)
+			}
+		}
+		videoConfig(u, 4)
 		audioConfig(u)
 		describe(u, u)
 		rtmp.StripSetDataFrame(body)

@@ -1,11 +1,16 @@
 package loopback
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"onair/internal/media"
+	"onair/internal/ratelog"
 	"onair/publish/flv"
 	"onair/publish/loopback/hls"
 )
@@ -18,6 +23,17 @@ type hlsOut struct {
 	mu      sync.Mutex
 	muxer   *hls.Muxer
 	viewers map[string]time.Time // HLS clients by address, last seen
+
+	// skipped counts the media units that could not go into the muxer
+	// (undecodable, or refused by it); skipLog logs them, rate-limited.
+	skipped atomic.Uint64
+	skipLog ratelog.Limiter
+}
+
+// skip counts a unit that could not be used and logs it, rate-limited.
+func (o *hlsOut) skip(log *slog.Logger, name string, err error) {
+	o.skipped.Add(1)
+	o.skipLog.Warn(log, "HLS packet skipped", "stream", name, "err", err)
 }
 
 // startHLS starts the HLS output of a stream that just got a publisher.
@@ -49,6 +65,7 @@ func (s *Server) startHLS(name string) {
 
 func (o *hlsOut) run(s *Server, name string) {
 	var video, audio *media.CodecConfig
+	lengthSize := 4 // NAL unit length size, from the AVC sequence header
 	defer func() {
 		o.mu.Lock()
 		if o.muxer != nil {
@@ -65,12 +82,16 @@ func (o *hlsOut) run(s *Server, name string) {
 		for _, u := range buf {
 			switch {
 			case u.Kind == KindVideo && u.Header:
-				video = videoConfig(u)
+				video, lengthSize = videoConfig(u, lengthSize)
 			case u.Kind == KindAudio && u.Header:
 				audio = audioConfig(u)
 			case u.Kind == KindData:
 			default:
-				p := toPacket(u)
+				p, err := toPacket(u, lengthSize)
+				if err != nil {
+					o.skip(s.log, name, err)
+					continue
+				}
 				if p == nil {
 					continue
 				}
@@ -104,7 +125,7 @@ func (o *hlsOut) run(s *Server, name string) {
 					continue
 				}
 				if err := m.WritePacket(p); err != nil {
-					s.log.Debug("HLS packet skipped", "stream", name, "err", err)
+					o.skip(s.log, name, err)
 				}
 			}
 		}
@@ -119,17 +140,20 @@ func (o *hlsOut) run(s *Server, name string) {
 	}
 }
 
-func videoConfig(u *Unit) *media.CodecConfig {
+// videoConfig is the H.264 track of an AVC sequence header, and the NAL
+// unit length size its record declares (LengthSizeMinusOne+1: 1, 2 or 4);
+// nil and lengthSize unchanged when it does not decode.
+func videoConfig(u *Unit, lengthSize int) (*media.CodecConfig, int) {
 	var tag flv.VideoTag
 	var rec flv.AVCDecoderConfigurationRecord
 	if tag.Unmarshal(u.Body) != nil || rec.Unmarshal(tag.Data) != nil {
-		return nil
+		return nil, lengthSize
 	}
 	c := &media.CodecConfig{Codec: media.CodecH264, Extradata: rec.AnnexB()}
 	if len(rec.SPS) > 0 {
 		c.Width, c.Height, _ = flv.SPSSize(rec.SPS[0])
 	}
-	return c
+	return c, int(rec.LengthSizeMinusOne) + 1
 }
 
 func audioConfig(u *Unit) *media.CodecConfig {
@@ -142,29 +166,45 @@ func audioConfig(u *Unit) *media.CodecConfig {
 		SampleRate: asc.SampleRate, Channels: asc.Channels()}
 }
 
-// toPacket turns an FLV media unit into a media.Packet (Annex-B for H.264).
-func toPacket(u *Unit) *media.Packet {
+// errEmptyFrame is returned by toPacket for an audio tag that carries no
+// AAC frame: the unit cannot be used and is counted as skipped.
+var errEmptyFrame = errors.New("empty frame")
+
+// toPacket turns an FLV media unit into a media.Packet (Annex-B for H.264,
+// its AVCC NAL units read with lengthSize-byte lengths). It returns nil and
+// no error for a unit that carries no media (an AVC end of sequence), and
+// an error for one that cannot be used.
+func toPacket(u *Unit, lengthSize int) (*media.Packet, error) {
 	switch u.Kind {
 	case KindVideo:
 		var tag flv.VideoTag
-		if tag.Unmarshal(u.Body) != nil || tag.AVCPacketType != flv.AVCPacketTypeNALU {
-			return nil
+		if err := tag.Unmarshal(u.Body); err != nil {
+			return nil, fmt.Errorf("video tag at %v: %w", u.DTS, err)
 		}
-		nalus, err := flv.UnmarshalAVCC(tag.Data, 4)
-		if err != nil || len(nalus) == 0 {
-			return nil
+		if tag.AVCPacketType != flv.AVCPacketTypeNALU {
+			return nil, nil
+		}
+		nalus, err := flv.UnmarshalAVCC(tag.Data, lengthSize)
+		if err != nil {
+			return nil, fmt.Errorf("H.264 picture at %v: %w", u.DTS, err)
 		}
 		return &media.Packet{Codec: media.CodecH264, DTS: u.DTS,
 			PTS: u.DTS + time.Duration(tag.CompositionTime)*time.Millisecond,
-			Key: u.Key, Data: flv.JoinAnnexB(nalus)}
+			Key: u.Key, Data: flv.JoinAnnexB(nalus)}, nil
 	case KindAudio:
 		var tag flv.AudioTag
-		if tag.Unmarshal(u.Body) != nil || tag.AACPacketType != flv.AACPacketTypeRaw {
-			return nil
+		if err := tag.Unmarshal(u.Body); err != nil {
+			return nil, fmt.Errorf("audio tag at %v: %w", u.DTS, err)
 		}
-		return &media.Packet{Codec: media.CodecAAC, DTS: u.DTS, PTS: u.DTS, Key: true, Data: tag.Data}
+		if tag.AACPacketType != flv.AACPacketTypeRaw {
+			return nil, nil
+		}
+		if len(tag.Data) == 0 {
+			return nil, fmt.Errorf("AAC frame at %v: %w", u.DTS, errEmptyFrame)
+		}
+		return &media.Packet{Codec: media.CodecAAC, DTS: u.DTS, PTS: u.DTS, Key: true, Data: tag.Data}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // serveHLS serves /live/NAME/FILE from the stream's muxer.

@@ -1,12 +1,16 @@
 package loopback
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	"onair/internal/logx"
 )
 
 // ErrNoStream is returned by Hub.Play when nobody publishes that name.
@@ -23,7 +27,7 @@ type HubConfig struct {
 	// MaxGOPBytes bounds the cached GOP; a longer GOP is not cached past it
 	// (late joiners then wait for the next keyframe). Default 64 MiB.
 	MaxGOPBytes int
-	// Logger; default slog.Default().
+	// Logger receives warnings and debug lines; nil discards them.
 	Logger *slog.Logger
 }
 
@@ -43,9 +47,7 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.MaxGOPBytes == 0 {
 		cfg.MaxGOPBytes = 64 << 20
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	return &Hub{cfg: cfg, streams: map[string]*stream{}}
 }
 
@@ -338,6 +340,27 @@ func (h *Hub) Streams() []StreamInfo {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// WaitLive waits until stream name is live with video flowing (a video
+// sequence header seen and a frame rate measured) and returns its
+// description. It polls the hub every 50 ms and returns ctx's error if
+// ctx ends first.
+func (h *Hub) WaitLive(ctx context.Context, name string) (StreamInfo, error) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		for _, st := range h.Streams() {
+			if st.Name == name && st.Video != nil && st.FPS > 0 {
+				return st, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return StreamInfo{}, fmt.Errorf("loopback: waiting for the stream to go live: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // Close lets every viewer go and refuses new publishers and viewers.

@@ -1,6 +1,8 @@
 package loopback
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -121,5 +123,34 @@ func TestTakeover(t *testing.T) {
 	}
 	if len(h.Streams()) != 0 {
 		t.Fatalf("streams after the end: %+v", h.Streams())
+	}
+}
+
+// TestWaitLive: WaitLive returns once the stream carries video at a
+// measured rate, and gives up with ctx's error on a stream that never does.
+func TestWaitLive(t *testing.T) {
+	h := NewHub(HubConfig{})
+	defer h.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	if _, err := h.WaitLive(ctx, "s"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitLive on no stream: %v, want the deadline", err)
+	}
+	p, err := h.Publish("s", "1.2.3.4:5", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers(p)
+	for dts := 0; dts <= 1000; dts += 100 {
+		p.Write(video(dts, dts == 0))
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	st, err := h.WaitLive(ctx2, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Name != "s" || st.Video == nil || st.FPS <= 0 {
+		t.Fatalf("WaitLive = %+v, want stream s with video and a rate", st)
 	}
 }

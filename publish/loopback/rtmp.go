@@ -15,32 +15,41 @@ import (
 // ErrBadKey is what a publisher without the right ?key= is told.
 var ErrBadKey = errors.New("wrong or missing publish key")
 
-func (s *Server) acceptRTMP() {
+// acceptRTMP serves the RTMP (or, over a TLS listener, RTMPS) sessions
+// ln accepts. A TLS handshake happens on the session's first read, under
+// its handshake deadline.
+func (s *Server) acceptRTMP(ln net.Listener, what string) {
 	for {
-		nc, err := s.rtmp.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			select {
 			case <-s.ctx.Done():
 			default:
-				s.fail(fmt.Errorf("RTMP accept: %w", err))
+				s.fail(fmt.Errorf("%s accept: %w", what, err))
 			}
 			return
 		}
 		s.mu.Lock()
 		s.conns[nc] = struct{}{}
 		s.mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer func() {
-				s.mu.Lock()
-				delete(s.conns, nc)
-				s.mu.Unlock()
-				nc.Close()
-			}()
-			s.serveRTMP(nc)
-		}()
+		s.goServeRTMP(nc)
 	}
+}
+
+// goServeRTMP serves nc (already in s.conns) on a goroutine of the
+// server; at the end nc leaves s.conns and is closed.
+func (s *Server) goServeRTMP(nc net.Conn) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.conns, nc)
+			s.mu.Unlock()
+			nc.Close()
+		}()
+		s.serveRTMP(nc)
+	}()
 }
 
 // rtmpConn is the per-connection state behind rtmp.ServerHandler.

@@ -2,6 +2,7 @@ package loopback
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"onair/internal/logx"
 )
 
 // ErrNeedPublishKey is returned by Start when asked to listen beyond this
@@ -24,6 +27,10 @@ type Config struct {
 	// HTTPAddr is where HLS, HTTP-FLV and the status API listen.
 	// Default 127.0.0.1:8080.
 	HTTPAddr string
+	// RTMPSAddr, when set, is where RTMP over TLS listens, with Cert
+	// (LoadCert, or SelfSignedCert's; required with RTMPSAddr).
+	RTMPSAddr string
+	Cert      tls.Certificate
 	// PublishKey, when set, makes publishing need "?key=K" on the stream
 	// name. It never appears in logs.
 	PublishKey string
@@ -32,27 +39,29 @@ type Config struct {
 	WriteTimeout time.Duration
 	// ReaderQueue: see HubConfig. Default 1024 units.
 	ReaderQueue int
-	// Logger; default slog.Default().
+	// Logger receives warnings and debug lines; nil discards them.
 	Logger *slog.Logger
 }
 
 // Server is the loopback server: the hub plus its RTMP and HTTP faces.
 type Server struct {
-	cfg  Config
-	log  *slog.Logger
-	hub  *Hub
-	rtmp net.Listener
-	http *http.Server
-	hl   net.Listener
+	cfg   Config
+	log   *slog.Logger
+	hub   *Hub
+	rtmp  net.Listener
+	rtmps net.Listener // nil when off
+	http  *http.Server
+	hl    net.Listener
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	hls   map[string]*hlsOut
-	err   error
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	tunnels map[string]*rtmptSession // RTMPT sessions by id
+	hls     map[string]*hlsOut
+	err     error
 }
 
 // Start validates the configuration, listens, and serves until Close.
@@ -66,10 +75,15 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 10 * time.Second
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
+	addrs := []string{cfg.RTMPAddr, cfg.HTTPAddr}
+	if cfg.RTMPSAddr != "" {
+		if len(cfg.Cert.Certificate) == 0 {
+			return nil, fmt.Errorf("RTMPS on %s: %w: none given", cfg.RTMPSAddr, ErrCert)
+		}
+		addrs = append(addrs, cfg.RTMPSAddr)
 	}
-	for _, a := range []string{cfg.RTMPAddr, cfg.HTTPAddr} {
+	for _, a := range addrs {
 		if cfg.PublishKey == "" && !isLoopback(a) {
 			return nil, fmt.Errorf("%s: %w (give --publish-key, or listen on 127.0.0.1)", a, ErrNeedPublishKey)
 		}
@@ -78,8 +92,8 @@ func Start(cfg Config) (*Server, error) {
 		cfg:   cfg,
 		log:   cfg.Logger,
 		hub:   NewHub(HubConfig{ReaderQueue: cfg.ReaderQueue, Logger: cfg.Logger}),
-		conns: map[net.Conn]struct{}{},
-		hls:   map[string]*hlsOut{},
+		conns: map[net.Conn]struct{}{}, tunnels: map[string]*rtmptSession{},
+		hls: map[string]*hlsOut{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var err error
@@ -90,12 +104,28 @@ func Start(cfg Config) (*Server, error) {
 		s.rtmp.Close()
 		return nil, fmt.Errorf("HTTP: %w", err)
 	}
+	if cfg.RTMPSAddr != "" {
+		ln, err := net.Listen("tcp", cfg.RTMPSAddr)
+		if err != nil {
+			s.rtmp.Close()
+			s.hl.Close()
+			return nil, fmt.Errorf("RTMPS: %w", err)
+		}
+		s.rtmps = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cfg.Cert}, MinVersion: tls.VersionTLS12})
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/streams", s.serveStatus)
 	mux.HandleFunc("/live/", s.serveLive)
+	for _, p := range []string{"/open/", "/send/", "/idle/", "/close/", "/fcs/"} {
+		mux.HandleFunc(p, s.serveRTMPT)
+	}
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return s.ctx }}
-	s.wg.Add(2)
+	s.wg.Add(3)
+	go func() {
+		defer s.wg.Done()
+		s.reapRTMPT()
+	}()
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(s.hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -104,9 +134,18 @@ func Start(cfg Config) (*Server, error) {
 	}()
 	go func() {
 		defer s.wg.Done()
-		s.acceptRTMP()
+		s.acceptRTMP(s.rtmp, "RTMP")
 	}()
-	s.log.Info("loopback server listening", "rtmp", s.RTMPAddr(), "http", s.HTTPAddr())
+	if s.rtmps != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.acceptRTMP(s.rtmps, "RTMPS")
+		}()
+		s.log.Info("loopback server listening", "rtmp", s.RTMPAddr(), "rtmps", s.RTMPSAddr(), "http", s.HTTPAddr(), "cert_sha256", Fingerprint(cfg.Cert))
+	} else {
+		s.log.Info("loopback server listening", "rtmp", s.RTMPAddr(), "http", s.HTTPAddr())
+	}
 	return s, nil
 }
 
@@ -127,6 +166,23 @@ func isLoopback(addr string) bool {
 func (s *Server) RTMPAddr() string { return s.rtmp.Addr().String() }
 func (s *Server) HTTPAddr() string { return s.hl.Addr().String() }
 
+// RTMPSAddr is the RTMPS address listened on; empty when RTMPS is off.
+func (s *Server) RTMPSAddr() string {
+	if s.rtmps == nil {
+		return ""
+	}
+	return s.rtmps.Addr().String()
+}
+
+// CertFingerprint is the SHA-256 fingerprint of the RTMPS certificate;
+// empty when RTMPS is off.
+func (s *Server) CertFingerprint() string {
+	if s.rtmps == nil {
+		return ""
+	}
+	return Fingerprint(s.cfg.Cert)
+}
+
 // Hub is the server's hub (for in-process publishers and tests).
 func (s *Server) Hub() *Hub { return s.hub }
 
@@ -144,6 +200,9 @@ func (s *Server) fail(err error) {
 func (s *Server) Close() error {
 	s.cancel()
 	s.rtmp.Close()
+	if s.rtmps != nil {
+		s.rtmps.Close()
+	}
 	s.hub.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/yutopp/go-rtmp/handshake"
 
+	"onair/internal/leaktest"
 	"onair/internal/peer"
 	"onair/publish/rtmp"
 	"onair/publish/rtmp/chunk"
@@ -55,27 +56,10 @@ func ffmpegPublish(t *testing.T, url string, dur time.Duration) *exec.Cmd {
 
 func waitStream(t *testing.T, s *Server, name string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, st := range s.Hub().Streams() {
-			if st.Name == name && st.Video != nil && st.FPS > 0 {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("stream %q did not come up", name)
-}
-
-func goroutinesBack(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutine leak: %d > %d\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.Hub().WaitLive(ctx, name); err != nil {
+		t.Fatalf("stream %q did not come up: %v", name, err)
 	}
 }
 
@@ -128,7 +112,7 @@ func TestFFmpegPublishReadBackEverywhere(t *testing.T) {
 		t.Error("ffprobe read a stream that does not exist")
 	}
 	s.Close()
-	goroutinesBack(t, before+2) // +2: the ffmpeg command's wait goroutines
+	leaktest.Check(t, before+2, 5*time.Second) // +2: the ffmpeg command's wait goroutines
 }
 
 func dialPlay(ctx context.Context, addr, name string) (*rtmp.Client, error) {
@@ -398,7 +382,7 @@ func TestHostilePeers(t *testing.T) {
 	_ = w.SetChunkSize(0x7fffffff)
 	_ = w.WriteMessage(&chunk.Message{ChunkStreamID: 4, TypeID: 9, Payload: make([]byte, 1<<20)})
 	send([]byte(buf.String()), true)
-	goroutinesBack(t, before)
+	leaktest.Check(t, before, 5*time.Second)
 
 	// Still serving.
 	ffmpegPublish(t, "rtmp://"+s.RTMPAddr()+"/live/after", 8*time.Second)

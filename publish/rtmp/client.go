@@ -11,10 +11,13 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
-	"github.com/yutopp/go-rtmp/handshake"
+	"onair/publish/rtmp/handshake"
 
+	"onair/internal/logx"
+	"onair/publish/flv"
 	"onair/publish/rtmp/chunk"
 )
 
@@ -43,7 +46,8 @@ type Config struct {
 	// Play makes the session a player instead of a publisher: Dial waits
 	// for NetStream.Play.Start and the media arrives through ReadMedia.
 	Play bool
-	// Logger; default slog.Default().
+	// Logger receives the session's warnings and debug lines; nil
+	// discards them.
 	Logger *slog.Logger
 }
 
@@ -61,6 +65,7 @@ type Client struct {
 	*conn
 	cfg      Config
 	streamID uint32
+	sock     syscall.RawConn // the TCP socket, for Link; nil when there is none
 
 	replies  chan command // server commands, for the set-up phase
 	media    chan Media   // play mode
@@ -83,9 +88,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Settle == 0 {
 		cfg.Settle = 250 * time.Millisecond
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	deadline := time.Now().Add(cfg.Timeout)
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -99,6 +102,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		replies:  make(chan command, 16),
 		media:    make(chan Media, 256),
 		deadline: deadline,
+		sock:     socketOf(nc),
 	}
 	// Tear the connection down if ctx ends while setting up.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
@@ -148,7 +152,7 @@ func isTimeout(err error) bool {
 
 func (c *Client) setup() error {
 	_ = c.nc.SetDeadline(c.deadline)
-	if err := handshake.HandshakeWithServer(c.nc, c.nc, &handshake.Config{SkipHandshakeVerification: true}); err != nil {
+	if _, err := handshake.Client(c.nc, handshake.Config{}); err != nil {
 		if isTimeout(err) {
 			return fmt.Errorf("no RTMP handshake from %s within %v: %w", c.cfg.Addr, c.cfg.Timeout, ErrTimeout)
 		}
@@ -165,11 +169,11 @@ func (c *Client) setup() error {
 	if err := c.setChunkSize(c.cfg.ChunkSize); err != nil {
 		return err
 	}
-	connect := map[string]interface{}{
-		"app":      c.cfg.App,
-		"type":     "nonprivate",
-		"flashVer": "FMLE/3.0 (compatible; OnAir)",
-		"tcUrl":    c.cfg.TCURL,
+	connect := flv.AMF0Object{
+		{Key: "app", Value: c.cfg.App},
+		{Key: "type", Value: "nonprivate"},
+		{Key: "flashVer", Value: "FMLE/3.0 (compatible; OnAir)"},
+		{Key: "tcUrl", Value: c.cfg.TCURL},
 	}
 	if err := c.writeCommand(csidCommand, 0, "connect", 1, connect); err != nil {
 		return err
@@ -338,25 +342,23 @@ func (c *Client) await(match func(command) bool, what string) (command, error) {
 	}
 }
 
-func statusOf(args []interface{}) (code, desc string) {
+// statusOf is the code and description of the first status object among
+// a command's arguments.
+func statusOf(args []any) (code, desc string) {
 	for _, a := range args {
-		if m, ok := a.(map[string]interface{}); ok {
-			code, _ = m["code"].(string)
-			desc, _ = m["description"].(string)
-			if code != "" {
-				return code, desc
-			}
+		if code = stringProperty(a, "code"); code != "" {
+			return code, stringProperty(a, "description")
 		}
 	}
 	return "", ""
 }
 
-func levelOf(args []interface{}) string {
+// levelOf is the level of the first status object among a command's
+// arguments.
+func levelOf(args []any) string {
 	for _, a := range args {
-		if m, ok := a.(map[string]interface{}); ok {
-			if l, ok := m["level"].(string); ok {
-				return l
-			}
+		if l, ok := property(a, "level").(string); ok {
+			return l
 		}
 	}
 	return ""
@@ -386,8 +388,12 @@ func (c *Client) readLoop(r *chunk.Reader) {
 		case typeCommandAMF0:
 			cmd, err := decodeCommand(m.Payload)
 			if err != nil {
-				c.log.Debug("undecodable command from server", "err", err)
-				continue
+				c.badCommand(err)
+				if !errors.Is(err, errCommandArgs) {
+					continue
+				}
+				// The name and transaction id decoded: a reply, even
+				// with an argument we cannot read, ends the wait for it.
 			}
 			if cmd.name == "onStatus" {
 				code, _ := statusOf(cmd.args)

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"onair/publish/flv"
 	"onair/publish/rtmp/chunk"
 )
 
@@ -63,7 +64,7 @@ func TestClientPublish(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
-	metadata, err := encodeAMF0("@setDataFrame", "onMetaData", map[string]interface{}{"width": 1280.0})
+	metadata, err := flv.MarshalAMF0("@setDataFrame", "onMetaData", flv.AMF0ECMAArray{{Key: "width", Value: 1280.0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestClientPublish(t *testing.T) {
 		arg  interface{}
 	}{{"FCUnpublish", 6, testKey}, {"deleteStream", 7, 7.0}} {
 		m := msgs[len(writes)+i]
-		vals, err := decodeAMF0(m.Payload)
+		vals, err := flv.UnmarshalAMF0(m.Payload)
 		if m.TypeID != chunk.TypeCommandAMF0 || err != nil || len(vals) != 4 ||
 			vals[0] != want.name || vals[1] != want.txID || vals[2] != nil || vals[3] != want.arg {
 			t.Errorf("after the media: type %d %v (%v), want command %s %v null %v", m.TypeID, vals, err, want.name, want.txID, want.arg)
@@ -176,7 +177,7 @@ func TestClientRejected(t *testing.T) {
 					return err
 				}
 				return c.sendCommand(s.streamID, "_error", 5.0, nil,
-					map[string]interface{}{"level": "error", "code": "NetStream.Publish.Denied", "description": "denied: " + s.key})
+					flv.AMF0Object{{Key: "level", Value: "error"}, {Key: "code", Value: "NetStream.Publish.Denied"}, {Key: "description", Value: "denied: " + s.key}})
 			},
 			want: []string{"NetStream.Publish.Denied"},
 		},
@@ -193,7 +194,7 @@ func TestClientRejected(t *testing.T) {
 					return err
 				}
 				return c.sendCommand(0, "_error", 1.0, nil,
-					map[string]interface{}{"level": "error", "code": "NetConnection.Connect.Rejected", "description": "no app here"})
+					flv.AMF0Object{{Key: "level", Value: "error"}, {Key: "code", Value: "NetConnection.Connect.Rejected"}, {Key: "description", Value: "no app here"}})
 			},
 			want: []string{"NetConnection.Connect.Rejected", `"live"`},
 		},
@@ -211,7 +212,7 @@ func TestClientRejected(t *testing.T) {
 						return err
 					}
 				}
-				return c.sendCommand(0, "_error", 4.0, nil, map[string]interface{}{"level": "error", "code": "NetConnection.Call.Failed"})
+				return c.sendCommand(0, "_error", 4.0, nil, flv.AMF0Object{{Key: "level", Value: "error"}, {Key: "code", Value: "NetConnection.Call.Failed"}})
 			},
 			want: []string{"createStream"},
 		},

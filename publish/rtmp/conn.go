@@ -2,7 +2,6 @@ package rtmp
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
@@ -11,8 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	amf0 "github.com/yutopp/go-amf0"
-
+	"onair/internal/ratelog"
 	"onair/publish/rtmp/chunk"
 )
 
@@ -54,6 +52,9 @@ type conn struct {
 	errMu     sync.Mutex
 	err       error
 
+	badCommands atomic.Uint64
+	badLog      ratelog.Limiter
+
 	// Read side, owned by the reading goroutine.
 	window uint32
 	acked  uint64
@@ -73,31 +74,6 @@ func (c *conn) init(nc net.Conn, peer string, writeTimeout time.Duration, log *s
 	c.done = make(chan struct{})
 	c.cw = *chunk.NewWriter(c.bw)
 	c.raw.init(nc)
-}
-
-type command struct {
-	name string
-	txID float64
-	args []interface{}
-}
-
-func decodeCommand(p []byte) (command, error) {
-	d := amf0.NewDecoder(bytes.NewReader(p))
-	var cmd command
-	if err := d.Decode(&cmd.name); err != nil {
-		return cmd, err
-	}
-	if err := d.Decode(&cmd.txID); err != nil {
-		return cmd, err
-	}
-	for {
-		var v interface{}
-		if err := d.Decode(&v); err != nil {
-			break
-		}
-		cmd.args = append(cmd.args, v)
-	}
-	return cmd, nil
 }
 
 func be32(v uint32) []byte {
@@ -230,17 +206,24 @@ func (c *conn) setChunkSize(n uint32) error {
 	return c.cw.SetChunkSize(n)
 }
 
-func (c *conn) writeCommand(csid int, streamID uint32, name string, txID float64, obj interface{}, args ...interface{}) error {
-	var buf bytes.Buffer
-	e := amf0.NewEncoder(&buf)
-	vals := append([]interface{}{name, txID, obj}, args...)
-	for _, v := range vals {
-		if err := e.Encode(v); err != nil {
-			return fmt.Errorf("encoding %s: %w", name, err)
-		}
+func (c *conn) writeCommand(csid int, streamID uint32, name string, txID float64, obj any, args ...any) error {
+	p, err := encodeCommand(name, txID, obj, args...)
+	if err != nil {
+		return err
 	}
-	return c.writeMessage(&chunk.Message{ChunkStreamID: csid, TypeID: typeCommandAMF0, StreamID: streamID, Payload: buf.Bytes()})
+	return c.writeMessage(&chunk.Message{ChunkStreamID: csid, TypeID: typeCommandAMF0, StreamID: streamID, Payload: p})
 }
+
+// badCommand counts a command message that did not decode (wholly or in
+// part) and logs it, at most once per ratelog interval.
+func (c *conn) badCommand(err error) {
+	c.badCommands.Add(1)
+	c.badLog.Warn(c.log, "undecodable RTMP command", "peer", c.peer, "err", err)
+}
+
+// BadCommands counts the command messages from the peer that did not
+// decode, wholly or in part.
+func (c *conn) BadCommands() uint64 { return c.badCommands.Load() }
 
 // control handles the protocol control a peer expects answered: it
 // acknowledges received bytes per the peer's window and answers pings.

@@ -1,13 +1,27 @@
-// Package rtmp is OnAir's RTMP publishing client: connect, createStream and
-// publish over plain TCP (rtmp) or TLS (rtmps), then synchronous media
-// writes with a stall deadline.
+// Package rtmp is OnAir's RTMP session layer, both ends of it:
 //
-// It uses go-rtmp's handshake and go-amf0's AMF0 codec, and our own chunk
-// layer (publish/rtmp/chunk): go-rtmp's client sends asynchronously with
-// one queue per chunk stream, never reports NetStream.Publish.Start or a
-// rejection, and waits for replies without a timeout. Here one goroutine
-// reads what the server sends (answering pings and acknowledging data),
-// and writes happen in the caller's order.
+//   - client.go: Dial, the client side. It connects, creates a stream and
+//     publishes (or, with Config.Play, plays) over plain TCP (rtmp) or TLS
+//     (rtmps), then writes media synchronously with a stall deadline.
+//   - serve.go: Serve, the server side of one session, for the loopback
+//     server: it answers connect, createStream, publish and play and hands
+//     media to a ServerHandler.
+//   - fanout.go, rawio_*.go: Prepared messages, chunked once and sent to
+//     many players with writev.
+//   - conn.go: what both ends share (ordered writes under a deadline,
+//     acknowledgements and pings); command.go: AMF0 commands, with
+//     publish/flv's AMF0 codec.
+//   - chunk: the chunk stream layer both use (RTMP specification 5.3).
+//   - handshake: the handshake, both ends, simple and digest forms.
+//
+// It replaces github.com/yutopp/go-rtmp, whose client sends
+// asynchronously with one queue per chunk stream, never reports
+// NetStream.Publish.Start or a rejection, and waits for replies without a
+// timeout, and whose handshake has neither the digest form nor an S2 that
+// echoes C1 byte for byte (OBS logs "client signature does not match!"
+// against it). Here one goroutine reads what the peer sends (answering
+// pings and acknowledging data), and writes happen in the caller's order;
+// go-rtmp remains as a third-party peer in tests.
 package rtmp
 
 import "errors"

@@ -10,8 +10,10 @@ import (
 	"net"
 	"time"
 
-	"github.com/yutopp/go-rtmp/handshake"
+	"onair/publish/rtmp/handshake"
 
+	"onair/internal/logx"
+	"onair/publish/flv"
 	"onair/publish/rtmp/chunk"
 )
 
@@ -28,7 +30,8 @@ type ServerConfig struct {
 	ChunkSize uint32
 	// MaxMessageLength bounds one incoming message. Default 8 MiB.
 	MaxMessageLength uint32
-	// Logger; default slog.Default().
+	// Logger receives the session's warnings and debug lines; nil
+	// discards them.
 	Logger *slog.Logger
 }
 
@@ -79,9 +82,7 @@ func NewServerSession(nc net.Conn, cfg ServerConfig) *ServerSession {
 	if cfg.MaxMessageLength == 0 {
 		cfg.MaxMessageLength = 8 << 20
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	s := &ServerSession{cfg: cfg, playing: make(chan struct{})}
 	s.conn.init(nc, nc.RemoteAddr().String(), cfg.WriteTimeout, cfg.Logger)
 	return s
@@ -101,10 +102,12 @@ func (s *ServerSession) Close() { s.fail(ErrClosed) }
 func (s *ServerSession) Serve(h ServerHandler) error {
 	defer s.stop(h)
 	_ = s.nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	if err := handshake.HandshakeWithClient(s.nc, s.nc, &handshake.Config{SkipHandshakeVerification: true}); err != nil {
+	info, err := handshake.Server(s.nc, handshake.Config{})
+	if err != nil {
 		s.fail(err)
 		return fmt.Errorf("handshake with %s: %w", s.peer, err)
 	}
+	s.cfg.Logger.Debug("rtmp handshake", "remote", s.peer, "digest", info.Digest, "client_version", fmt.Sprintf("%d.%d.%d.%d", info.PeerVersion[0], info.PeerVersion[1], info.PeerVersion[2], info.PeerVersion[3]))
 	_ = s.nc.SetWriteDeadline(time.Time{})
 	r, err := chunk.NewReader(bufio.NewReaderSize(newRawReader(s.nc), 64*1024), chunk.ReaderConfig{MaxMessageLength: s.cfg.MaxMessageLength, MaxPartialMessages: 16})
 	if err != nil {
@@ -140,9 +143,14 @@ func (s *ServerSession) Serve(h ServerHandler) error {
 			}
 		case typeCommandAMF0:
 			cmd, err := decodeCommand(m.Payload)
-			if err != nil {
+			if err != nil && !errors.Is(err, errCommandArgs) {
 				s.fail(err)
 				return fmt.Errorf("%w: undecodable command from %s: %v", ErrProtocol, s.peer, err)
+			}
+			if err != nil {
+				// An argument we cannot read: counted, and the
+				// command acted on with those before it.
+				s.badCommand(err)
 			}
 			if err := s.command(h, m, cmd); err != nil {
 				s.fail(err)
@@ -164,9 +172,7 @@ func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) 
 	switch cmd.name {
 	case "connect":
 		if len(cmd.args) > 0 {
-			if obj, ok := cmd.args[0].(map[string]interface{}); ok {
-				s.app, _ = obj["app"].(string)
-			}
+			s.app = stringProperty(cmd.args[0], "app")
 		}
 		if err := s.writeControl(typeWindowAckSize, be32(2_500_000)); err != nil {
 			return err
@@ -178,9 +184,9 @@ func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) 
 			return err
 		}
 		return s.writeCommand(csidCommand, 0, "_result", cmd.txID,
-			map[string]interface{}{"fmsVer": "FMS/3,0,1,123", "capabilities": 31.0},
-			map[string]interface{}{"level": "status", "code": "NetConnection.Connect.Success",
-				"description": "Connection succeeded.", "objectEncoding": 0.0})
+			flv.AMF0Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}, {Key: "capabilities", Value: 31.0}},
+			flv.AMF0Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"},
+				{Key: "description", Value: "Connection succeeded."}, {Key: "objectEncoding", Value: 0.0}})
 	case "createStream":
 		s.streamID = 1
 		return s.writeCommand(csidCommand, 0, "_result", cmd.txID, nil, float64(s.streamID))
@@ -233,7 +239,7 @@ func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) 
 	return nil
 }
 
-func stringArg(args []interface{}, i int) string {
+func stringArg(args []any, i int) string {
 	if i < len(args) {
 		if v, ok := args[i].(string); ok {
 			return v
@@ -244,7 +250,7 @@ func stringArg(args []interface{}, i int) string {
 
 func (s *ServerSession) status(streamID uint32, level, code, desc string) error {
 	return s.writeCommand(csidStream, streamID, "onStatus", 0, nil,
-		map[string]interface{}{"level": level, "code": code, "description": desc})
+		flv.AMF0Object{{Key: "level", Value: level}, {Key: "code", Value: code}, {Key: "description", Value: desc}})
 }
 
 // WriteMedia sends one audio (8), video (9) or data (18) message to a

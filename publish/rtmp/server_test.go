@@ -2,7 +2,6 @@ package rtmp
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	amf0 "github.com/yutopp/go-amf0"
 	"github.com/yutopp/go-rtmp/handshake"
 
+	"onair/internal/leaktest"
+	"onair/publish/flv"
 	"onair/publish/rtmp/chunk"
 )
 
@@ -184,7 +184,7 @@ func (c *serverConn) sendControl(ctl chunk.Control) error {
 }
 
 func (c *serverConn) sendCommand(streamID uint32, vals ...interface{}) error {
-	p, err := encodeAMF0(vals...)
+	p, err := flv.MarshalAMF0(vals...)
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func (c *serverConn) expectCommand(name string, txID float64) ([]interface{}, *c
 	if m.TypeID != chunk.TypeCommandAMF0 {
 		return nil, m, fmt.Errorf("got message type %d, want command %s", m.TypeID, name)
 	}
-	vals, err := decodeAMF0(m.Payload)
+	vals, err := flv.UnmarshalAMF0(m.Payload)
 	if err != nil {
 		return nil, m, fmt.Errorf("decoding what should be %s: %w", name, err)
 	}
@@ -248,9 +248,9 @@ func (c *serverConn) acceptConnect(s publishScript) error {
 	if err != nil {
 		return err
 	}
-	obj, _ := args[0].(map[string]interface{})
-	if obj["app"] != s.app || obj["tcUrl"] != s.tcURL {
-		return fmt.Errorf("connect: app %q tcUrl %q, want %q %q", obj["app"], obj["tcUrl"], s.app, s.tcURL)
+	app, tcURL := stringProperty(args[0], "app"), stringProperty(args[0], "tcUrl")
+	if app != s.app || tcURL != s.tcURL {
+		return fmt.Errorf("connect: app %q tcUrl %q, want %q %q", app, tcURL, s.app, s.tcURL)
 	}
 	if err := c.sendControl(chunk.WindowAckSize{Size: 5000000}); err != nil {
 		return err
@@ -266,8 +266,8 @@ func (c *serverConn) acceptConnect(s publishScript) error {
 		return err
 	}
 	return c.sendCommand(0, "_result", 1.0,
-		map[string]interface{}{"fmsVer": "FMS/3,0,1,123", "capabilities": 31.0},
-		map[string]interface{}{"level": "status", "code": "NetConnection.Connect.Success", "description": "Connection succeeded."})
+		flv.AMF0Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}, {Key: "capabilities", Value: 31.0}},
+		flv.AMF0Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"}, {Key: "description", Value: "Connection succeeded."}})
 }
 
 // acceptStream answers releaseStream, FCPublish and createStream.
@@ -286,7 +286,7 @@ func (c *serverConn) acceptStream(s publishScript) error {
 	if err := expectArgs("FCPublish", args, s.key); err != nil {
 		return err
 	}
-	if err := c.sendCommand(0, "onFCPublish", 0.0, nil, map[string]interface{}{"code": "NetStream.Publish.Start", "description": s.key}); err != nil {
+	if err := c.sendCommand(0, "onFCPublish", 0.0, nil, flv.AMF0Object{{Key: "code", Value: "NetStream.Publish.Start"}, {Key: "description", Value: s.key}}); err != nil {
 		return err
 	}
 	args, _, err = c.expectCommand("createStream", 4)
@@ -313,7 +313,7 @@ func (c *serverConn) expectPublish(s publishScript) error {
 
 func (c *serverConn) sendStatus(s publishScript, level, code, desc string) error {
 	return c.sendCommand(s.streamID, "onStatus", 0.0, nil,
-		map[string]interface{}{"level": level, "code": code, "description": desc})
+		flv.AMF0Object{{Key: "level", Value: level}, {Key: "code", Value: code}, {Key: "description", Value: desc}})
 }
 
 // acceptUntilPublish runs the set-up up to the publish command, which it
@@ -339,46 +339,10 @@ func (c *serverConn) acceptPublish(s publishScript) error {
 	return c.sendStatus(s, "status", "NetStream.Publish.Start", s.key+" is now published.")
 }
 
-func encodeAMF0(vals ...interface{}) ([]byte, error) {
-	var b bytes.Buffer
-	e := amf0.NewEncoder(&b)
-	for _, v := range vals {
-		if err := e.Encode(v); err != nil {
-			return nil, err
-		}
-	}
-	return b.Bytes(), nil
-}
-
-func decodeAMF0(p []byte) ([]interface{}, error) {
-	r := bytes.NewReader(p)
-	d := amf0.NewDecoder(r)
-	var vals []interface{}
-	for r.Len() > 0 {
-		var v interface{}
-		if err := d.Decode(&v); err != nil {
-			return vals, err
-		}
-		vals = append(vals, v)
-	}
-	return vals, nil
-}
-
 // checkLeaks makes the test fail if, once it and its cleanups are done,
 // more goroutines run than when it started. Call it first, so that it runs
 // after the other cleanups.
 func checkLeaks(t *testing.T) {
-	t.Helper()
 	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		var now int
-		for i := 0; i < 100; i++ {
-			if now = runtime.NumGoroutine(); now <= before {
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines, %d before:\n%s", now, before, buf[:runtime.Stack(buf, true)])
-	})
+	t.Cleanup(func() { leaktest.Check(t, before, time.Second) })
 }

@@ -49,14 +49,16 @@ func TestAppendAccessUnit(t *testing.T) {
 		{"3-byte start codes", []byte("\x00\x00\x01" + testNonIDR + "\x00\x00\x01" + testNonIDR),
 			annexB(audNALU, testNonIDR, testNonIDR), false},
 	} {
-		got, key, err := appendAccessUnit([]byte("prefix"), tc.in, params)
-		if err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-			continue
-		}
-		if string(got) != "prefix"+string(tc.want) || key != tc.key {
-			t.Errorf("%s:\ngot  % x (key %v)\nwant % x (key %v)", tc.name, got[6:], key, tc.want, tc.key)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			got, key, err := appendAccessUnit([]byte("prefix"), tc.in, params)
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+				return
+			}
+			if string(got) != "prefix"+string(tc.want) || key != tc.key {
+				t.Errorf("%s:\ngot  % x (key %v)\nwant % x (key %v)", tc.name, got[6:], key, tc.want, tc.key)
+			}
+		})
 	}
 	for _, in := range [][]byte{nil, []byte("\x65\x00"), []byte("\x00\x00\x00\x01")} {
 		if _, _, err := appendAccessUnit(nil, in, params); !errors.Is(err, flv.ErrNoNALUs) && !errors.Is(err, flv.ErrNoStartCode) {
@@ -83,19 +85,21 @@ func TestParameterSets(t *testing.T) {
 		{"AVCDecoderConfigurationRecord", record, annexB(testSPS, testPPS)},
 		{"none", nil, nil},
 	} {
-		sets, err := parameterSets(tc.extradata)
-		if err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-			continue
-		}
-		var got []byte
-		for _, s := range sets {
-			got = append(got, annexBStartCode...)
-			got = append(got, s...)
-		}
-		if string(got) != string(tc.want) {
-			t.Errorf("%s: got % x, want % x", tc.name, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			sets, err := parameterSets(tc.extradata)
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+				return
+			}
+			var got []byte
+			for _, s := range sets {
+				got = append(got, annexBStartCode...)
+				got = append(got, s...)
+			}
+			if string(got) != string(tc.want) {
+				t.Errorf("%s: got % x, want % x", tc.name, got, tc.want)
+			}
+		})
 	}
 	if _, err := parameterSets([]byte{1, 2}); !errors.Is(err, flv.ErrTruncated) {
 		t.Errorf("short record: %v", err)

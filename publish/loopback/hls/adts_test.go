@@ -26,26 +26,28 @@ func TestADTSHeader(t *testing.T) {
 		{"largest", flv.AudioSpecificConfig{ObjectType: 1, SampleRate: 8000, ChannelConfig: 7}, maxADTSFrameSize - 7,
 			"\xff\xf1\x2d\xc3\xff\xff\xfc"},
 	} {
-		c, err := newADTSConfig(&tc.asc)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		got, err := appendADTSHeader(nil, c, tc.auSize)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		if string(got) != tc.want {
-			t.Errorf("%s:\ngot  % x\nwant % x", tc.name, got, tc.want)
-		}
-		// Read the fields back.
-		profile := got[2] >> 6
-		rate := got[2] >> 2 & 0x0f
-		ch := got[2]&1<<2 | got[3]>>6
-		size := int(got[3]&3)<<11 | int(got[4])<<3 | int(got[5]>>5)
-		if int(profile)+1 != tc.asc.ObjectType || sampleRateIndex(tc.asc.SampleRate) != int(rate) ||
-			int(ch) != tc.asc.ChannelConfig || size != 7+tc.auSize {
-			t.Errorf("%s: read back profile %d rate index %d channels %d size %d", tc.name, profile, rate, ch, size)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := newADTSConfig(&tc.asc)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			got, err := appendADTSHeader(nil, c, tc.auSize)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("%s:\ngot  % x\nwant % x", tc.name, got, tc.want)
+			}
+			// Read the fields back.
+			profile := got[2] >> 6
+			rate := got[2] >> 2 & 0x0f
+			ch := got[2]&1<<2 | got[3]>>6
+			size := int(got[3]&3)<<11 | int(got[4])<<3 | int(got[5]>>5)
+			if int(profile)+1 != tc.asc.ObjectType || sampleRateIndex(tc.asc.SampleRate) != int(rate) ||
+				int(ch) != tc.asc.ChannelConfig || size != 7+tc.auSize {
+				t.Errorf("%s: read back profile %d rate index %d channels %d size %d", tc.name, profile, rate, ch, size)
+			}
+		})
 	}
 }
 

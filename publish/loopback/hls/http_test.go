@@ -130,13 +130,15 @@ func TestServeHTTPRoutes(t *testing.T) {
 		{http.MethodPost, "/index.m3u8", http.StatusMethodNotAllowed},
 		{http.MethodDelete, "/seg0.ts", http.StatusMethodNotAllowed},
 	} {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(tc.method, "/", nil)
-		req.URL.Path = tc.path
-		m.ServeHTTP(rec, req)
-		if rec.Code != tc.code {
-			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, rec.Code, tc.code)
-		}
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(tc.method, "/", nil)
+			req.URL.Path = tc.path
+			m.ServeHTTP(rec, req)
+			if rec.Code != tc.code {
+				t.Errorf("%s %s: %d, want %d", tc.method, tc.path, rec.Code, tc.code)
+			}
+		})
 	}
 
 	// HEAD: headers only.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"onair/internal/logx"
 	"onair/internal/media"
 	"onair/publish/flv"
 )
@@ -43,7 +44,7 @@ type MuxerConfig struct {
 	TargetDuration time.Duration
 	// WindowSize is the number of segments in the playlist. Default 6.
 	WindowSize int
-	// Logger; default slog.Default().
+	// Logger receives warnings and debug lines; nil discards them.
 	Logger *slog.Logger
 }
 
@@ -104,9 +105,7 @@ func NewMuxer(cfg MuxerConfig) (*Muxer, error) {
 	if cfg.WindowSize <= 0 {
 		cfg.WindowSize = DefaultWindowSize
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	m := &Muxer{
 		cfg:     cfg,
 		log:     cfg.Logger,

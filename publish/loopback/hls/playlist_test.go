@@ -67,12 +67,14 @@ func TestSegmentNames(t *testing.T) {
 		{"index.m3u8", 0, false},
 		{"x/seg1.ts", 0, false},
 	} {
-		seq, ok := parseSegmentName(tc.name)
-		if seq != tc.seq || ok != tc.ok {
-			t.Errorf("parseSegmentName(%q) = %d, %v", tc.name, seq, ok)
-		}
-		if ok && segmentName(seq) != tc.name {
-			t.Errorf("segmentName(%d) = %q", seq, segmentName(seq))
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			seq, ok := parseSegmentName(tc.name)
+			if seq != tc.seq || ok != tc.ok {
+				t.Errorf("parseSegmentName(%q) = %d, %v", tc.name, seq, ok)
+			}
+			if ok && segmentName(seq) != tc.name {
+				t.Errorf("segmentName(%d) = %q", seq, segmentName(seq))
+			}
+		})
 	}
 }
