@@ -11,6 +11,7 @@ import (
 	"image"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -199,6 +200,12 @@ func (s *Screen) Err() error {
 }
 
 func (s *Screen) loop(ctx context.Context, out func(*media.VideoFrame)) {
+	// Every X call of the source runs on this one OS thread. When the
+	// server goes away, Xlib's I/O error path takes the display's user lock
+	// for the thread it runs on and never gives it back; a later call from
+	// another thread would wait on that lock for ever.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	p := newPacer(time.Now(), float64(time.Second)/s.cfg.FPS)
 	defer p.stop()
 	r := s.cfg.Region

@@ -74,6 +74,9 @@ func (g *xgrab) shm() bool { return g.segs != nil }
 // grab takes frame seq: nil (and no error) when every buffer is held.
 func (g *xgrab) grab(clock media.Clock, seq int64) (*media.VideoFrame, error) {
 	w, h := g.rect.Dx(), g.rect.Dy()
+	if C.onair_x_dead(g.dp) != 0 { // lost while drawing the pointer last time
+		return nil, errLostX
+	}
 	C.onair_x_root_size(g.dp, g.root, &g.rootW, &g.rootH)
 	if C.onair_x_dead(g.dp) != 0 {
 		return nil, errLostX
