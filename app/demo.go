@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"onair/app/engine"
+	"onair/internal/urlmask"
 	"onair/player"
 	"onair/publish/loopback"
 )
@@ -30,6 +32,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		stats    = fs.Bool("stats-json", false, "print one JSON line of statistics per second on stdout")
 		noAudio  = fs.Bool("no-audio", false, "the player ignores the audio track (video only, no A/V sync)")
 		logLevel = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
+		via      = fs.String("via", "rtmp", "how the stream goes through the loopback server: rtmp, rtmps (self-signed) or rtmpt (RTMP in HTTP)")
 	)
 	if stop, err := parseFlags(fs, args); stop {
 		return err
@@ -49,15 +52,35 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	ctx, cancel := withDuration(ctx, *duration)
 	defer cancel()
-	srv, err := loopback.Start(loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, Logger: log})
+	lcfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, Logger: log}
+	switch *via {
+	case "rtmp", "rtmpt":
+	case "rtmps":
+		dir, err := os.MkdirTemp("", "onair-demo-cert")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if lcfg.Cert, _, err = loopback.SelfSignedCert(dir); err != nil {
+			return err
+		}
+		lcfg.RTMPSAddr = "127.0.0.1:0"
+	default:
+		return fmt.Errorf("--via %q: want rtmp, rtmps or rtmpt", *via)
+	}
+	srv, err := loopback.Start(lcfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	url := "rtmp://" + srv.RTMPAddr() + "/live/preview"
+	url := map[string]string{
+		"rtmp":  "rtmp://" + srv.RTMPAddr(),
+		"rtmps": "rtmps://" + srv.RTMPSAddr(),
+		"rtmpt": "rtmpt://" + srv.HTTPAddr(),
+	}[*via] + "/live/preview"
 	b, err := engine.Start(ctx, engine.Config{
 		Video: "testsrc", Audio: "tone", Width: w, Height: h, FPS: fps, VideoBitrate: vb, AudioBitrate: 128_000,
-		Preset: *preset, Profile: "high", KeyInterval: 2 * time.Second, URLs: []string{url}, Logger: log,
+		Preset: *preset, Profile: "high", KeyInterval: 2 * time.Second, URLs: []string{url}, Insecure: true, Logger: log,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -66,7 +89,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer b.Close()
-	p, err := player.Open(ctx, player.Config{URL: url, Latency: lat, NullAudio: true, NoAudio: *noAudio, Logger: log})
+	p, err := player.Open(ctx, player.Config{URL: url, Latency: lat, NullAudio: true, NoAudio: *noAudio, Insecure: true, Logger: log})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -75,8 +98,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer p.Close()
 	if !*stats {
-		fmt.Fprintf(stderr, "onair demo: test source %dx%d %.4g fps -> x264/AAC -> RTMP -> loopback server %s -> player (latency %s), %v\n",
-			w, h, fps, srv.RTMPAddr(), lat, *duration)
+		fmt.Fprintf(stderr, "onair demo: test source %dx%d %.4g fps -> x264/AAC -> %s -> loopback server -> player (latency %s), %v\n",
+			w, h, fps, urlmask.Mask(url), lat, *duration)
 		fmt.Fprintf(stderr, "onair demo: watch it too: ffplay %s  |  http://%s/live/preview/index.m3u8  |  http://%s/live/preview.flv\n",
 			url, srv.HTTPAddr(), srv.HTTPAddr())
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"syscall"
@@ -126,12 +127,8 @@ func (v *loopbackView) isOwnRTMPS(u string) bool {
 	if srv == nil || srv.RTMPSAddr() == "" {
 		return false
 	}
-	rest, ok := strings.CutPrefix(u, "rtmps://")
-	if !ok {
-		return false
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	return host == srv.RTMPSAddr()
+	p, err := url.Parse(strings.TrimSpace(u))
+	return err == nil && strings.EqualFold(p.Scheme, "rtmps") && p.Host == srv.RTMPSAddr()
 }
 
 // server is the running server, or nil (any goroutine).

@@ -53,6 +53,16 @@ func TestGUILoopbackRTMPS(t *testing.T) {
 	if uiValue(g, func() bool { return g.player.insecure.Checked }) {
 		t.Fatal("the Player accepts any certificate from the start")
 	}
+	for _, u := range []string{"rtmps://" + srv.RTMPSAddr() + "/live/x", " RTMPS://" + srv.RTMPSAddr() + "/live/x"} {
+		if !g.loop.isOwnRTMPS(u) {
+			t.Errorf("%q is not the loopback's own RTMPS", u)
+		}
+	}
+	for _, u := range []string{"rtmp://" + srv.RTMPSAddr() + "/live/x", "rtmps://example.com/live/x", "rtmps://" + srv.RTMPSAddr() + "0/live/x"} {
+		if g.loop.isOwnRTMPS(u) {
+			t.Errorf("%q taken for the loopback's own RTMPS", u)
+		}
+	}
 	g.onUI(func() { g.player.open("rtmps://" + srv.RTMPSAddr() + "/live/overtls") })
 	waitFor(t, 10*time.Second, "the Player showed no picture over RTMPS", func() bool { return g.player.surface.shown.Load() > 0 })
 	g.onUI(func() {

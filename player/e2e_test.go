@@ -846,9 +846,13 @@ func TestLoopback(t *testing.T) {
 		t.Parallel()
 		checkLive(t, Config{URL: "http://" + srv.HTTPAddr() + "/live/lb/index.m3u8"})
 	})
-	t.Run("rtmpt", func(t *testing.T) { // RTMP in HTTP, through FFmpeg's client
+	t.Run("rtmpt", func(t *testing.T) { // RTMP in HTTP, OnAir's client
 		t.Parallel()
 		checkLive(t, Config{URL: "rtmpt://" + srv.HTTPAddr() + "/live/lb"})
+	})
+	t.Run("rtmpt ffmpeg", func(t *testing.T) { // and FFmpeg's
+		t.Parallel()
+		checkLive(t, Config{URL: "rtmpt://" + srv.HTTPAddr() + "/live/lb", FFmpegRTMP: true})
 	})
 	t.Run("not found", func(t *testing.T) {
 		t.Parallel()

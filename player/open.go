@@ -15,6 +15,7 @@ import (
 	"github.com/asticode/go-astiav"
 
 	"onair/internal/urlmask"
+	"onair/publish/rtmp"
 )
 
 // source is what a URL names: its kind decides the demuxer options.
@@ -176,8 +177,8 @@ func usesOwnRTMP(s source, o openOptions) bool {
 	if s.kind != kindRTMP || o.ffmpegRTMP {
 		return false
 	}
-	sc := strings.ToLower(s.url[:strings.Index(s.url, "://")])
-	return sc == "rtmp" || sc == "rtmps"
+	_, ok := rtmp.LookupScheme(s.url[:strings.Index(s.url, "://")])
+	return ok
 }
 
 // openInput opens and probes s within o.timeout; ctx ending aborts it.

@@ -20,7 +20,7 @@ import (
 	"onair/publish/rtmp"
 )
 
-// rtmpSource plays rtmp:// and rtmps:// with OnAir's own RTMP client and
+// rtmpSource plays rtmp://, rtmps://, rtmpt:// and rtmpts:// with OnAir's own RTMP client and
 // hands the stream to FFmpeg's FLV demuxer as bytes (custom I/O). FFmpeg's
 // RTMP client needs 0.3–2 s on loopback before the first picture arrives
 // (it negotiates a buffer and probes); ours asks for the stream and passes
@@ -39,43 +39,46 @@ type rtmpSource struct {
 	err error // why reading ended
 }
 
-// rtmpTarget splits an RTMP URL into what the client needs.
-func rtmpTarget(raw string) (addr, app, tcURL, key string, useTLS bool, host string, err error) {
+// rtmpTarget splits an RTMP-family URL into what the client needs.
+func rtmpTarget(raw string) (rtmp.Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", "", "", "", false, "", fmt.Errorf("malformed URL: %w", ErrUnsupportedURL)
+		return rtmp.Config{}, fmt.Errorf("malformed URL: %w", ErrUnsupportedURL)
 	}
-	useTLS = strings.EqualFold(u.Scheme, "rtmps")
+	sc, ok := rtmp.LookupScheme(u.Scheme)
+	if !ok {
+		return rtmp.Config{}, fmt.Errorf("%s: scheme %q, want %s: %w", urlmask.Mask(raw), u.Scheme, rtmp.SchemeNames(), ErrUnsupportedURL)
+	}
 	port := u.Port()
 	if port == "" {
-		port = "1935"
-		if useTLS {
-			port = "443"
-		}
+		port = sc.Port
 	}
-	host = u.Hostname()
+	host := u.Hostname()
 	path := strings.Trim(u.Path, "/")
 	i := strings.LastIndexByte(path, '/')
 	if i <= 0 {
-		return "", "", "", "", false, "", fmt.Errorf("%s: want rtmp://host/app/stream: %w", urlmask.Mask(raw), ErrUnsupportedURL)
+		return rtmp.Config{}, fmt.Errorf("%s: want %s://host/app/stream: %w", urlmask.Mask(raw), sc.Name, ErrUnsupportedURL)
 	}
-	app, key = path[:i], path[i+1:]
+	app, key := path[:i], path[i+1:]
 	if u.RawQuery != "" {
 		key += "?" + u.RawQuery
 	}
-	addr = net.JoinHostPort(host, port)
-	tcURL = strings.ToLower(u.Scheme) + "://" + addr + "/" + app
-	return addr, app, tcURL, key, useTLS, host, nil
+	addr := net.JoinHostPort(host, port)
+	cfg := rtmp.Config{Addr: addr, App: app, TCURL: sc.Name + "://" + addr + "/" + app, Key: key, Tunnel: sc.Tunnel}
+	if sc.TLS {
+		cfg.TLS = &tls.Config{ServerName: host}
+	}
+	return cfg, nil
 }
 
 func dialRTMPSource(ctx context.Context, s source, timeout, stall time.Duration, insecure bool, log *slog.Logger) (*rtmpSource, error) {
-	addr, app, tcURL, key, useTLS, host, err := rtmpTarget(s.url)
+	cfg, err := rtmpTarget(s.url)
 	if err != nil {
 		return nil, err
 	}
-	cfg := rtmp.Config{Addr: addr, App: app, TCURL: tcURL, Key: key, Play: true, Timeout: timeout, Logger: log}
-	if useTLS {
-		cfg.TLS = &tls.Config{ServerName: host, InsecureSkipVerify: insecure} //nolint:gosec // the user asked for it
+	cfg.Play, cfg.Timeout, cfg.Logger = true, timeout, log
+	if cfg.TLS != nil {
+		cfg.TLS.InsecureSkipVerify = insecure //nolint:gosec // the user asked for it
 	}
 	c, err := rtmp.Dial(ctx, cfg)
 	if err != nil {

@@ -222,9 +222,10 @@ func (p *Publisher) connect(ctx context.Context) (*rtmp.Client, error) {
 		Key:          p.target.Key,
 		Timeout:      p.cfg.Timeout,
 		WriteTimeout: p.cfg.WriteTimeout,
+		Tunnel:       p.target.Transport.Tunnel,
 		Logger:       p.log,
 	}
-	if p.target.Scheme == "rtmps" {
+	if p.target.Transport.TLS {
 		rc.TLS = &tls.Config{ServerName: p.target.Host, InsecureSkipVerify: p.cfg.Insecure}
 	}
 	c, err := rtmp.Dial(ctx, rc)

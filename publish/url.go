@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"onair/internal/urlmask"
+	"onair/publish/rtmp"
 )
 
 // ErrBadURL is returned by ParseURL when a destination URL cannot be used;
@@ -15,13 +16,19 @@ import (
 var ErrBadURL = errors.New("bad stream URL")
 
 // Target is a parsed publish destination
-// rtmp[s]://host[:port]/app[/instance]/streamkey[?query].
+// SCHEME://host[:port]/app[/instance]/streamkey[?query], SCHEME one of
+// rtmp.SchemeNames.
 type Target struct {
-	// Scheme is "rtmp" or "rtmps".
+	// Scheme is the scheme in lower case: "rtmp", "rtmps", "rtmpt" or
+	// "rtmpts".
 	Scheme string
+	// Transport is what the scheme asks of the connection (TLS, HTTP
+	// tunnel).
+	Transport rtmp.Scheme
 	// Host is the host name or address, without port.
 	Host string
-	// Port defaults to 1935 for rtmp and 443 for rtmps.
+	// Port defaults to the scheme's: 1935 for rtmp, 443 for rtmps and
+	// rtmpts, 80 for rtmpt.
 	Port string
 	// App is everything between the host and the last path element,
 	// e.g. "live" or "app/instance".
@@ -38,17 +45,14 @@ func ParseURL(raw string) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a URL: %w", masked, ErrBadURL)
 	}
-	t := &Target{Scheme: strings.ToLower(u.Scheme)}
-	switch t.Scheme {
-	case "rtmp":
-		t.Port = "1935"
-	case "rtmps":
-		t.Port = "443"
-	case "":
+	sc, ok := rtmp.LookupScheme(u.Scheme)
+	switch {
+	case u.Scheme == "":
 		return nil, fmt.Errorf("%s: missing scheme, want rtmp:// or rtmps://: %w", masked, ErrBadURL)
-	default:
-		return nil, fmt.Errorf("%s: unsupported scheme %q, want rtmp or rtmps: %w", masked, u.Scheme, ErrBadURL)
+	case !ok:
+		return nil, fmt.Errorf("%s: unsupported scheme %q, want %s: %w", masked, u.Scheme, rtmp.SchemeNames(), ErrBadURL)
 	}
+	t := &Target{Scheme: sc.Name, Transport: sc, Port: sc.Port}
 	if u.User != nil {
 		return nil, fmt.Errorf("%s: user info in the URL is not supported: %w", masked, ErrBadURL)
 	}

@@ -31,23 +31,31 @@ type playerFigures struct {
 	creepDur                              time.Duration
 }
 
-// startServe runs `onair serve` on free ports.
+// startServe runs `onair serve` on free ports and returns its RTMP
+// address.
 func startServe(bin string) (*exec.Cmd, string, error) {
+	cmd, addr, _, err := startServeHTTP(bin)
+	return cmd, addr, err
+}
+
+// startServeHTTP runs `onair serve` on free ports and returns its RTMP and
+// HTTP (HLS, HTTP-FLV, RTMPT) addresses.
+func startServeHTTP(bin string) (*exec.Cmd, string, string, error) {
 	port, err := peer.FreePort()
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	hport, err := peer.FreePort()
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "serve", "--rtmp", addr, "--http", fmt.Sprintf("127.0.0.1:%d", hport), "--log-level", "warn")
+	addr, haddr := fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", hport)
+	cmd := exec.Command(bin, "serve", "--rtmp", addr, "--http", haddr, "--log-level", "warn")
 	if err := cmd.Start(); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	time.Sleep(300 * time.Millisecond)
-	return cmd, addr, nil
+	return cmd, addr, haddr, nil
 }
 
 func stopCmd(c *exec.Cmd) {

@@ -21,12 +21,7 @@ const rtmpModule = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 //   - HLS of /live streams under Dir/hls/NAME.m3u8.
 type Nginx struct {
 	RTMPPort int
-	Dir      string
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	stderr *bytes.Buffer
-	waited chan struct{}
+	*nginxProc
 }
 
 // StartNginx writes a configuration into dir and starts nginx on a free
@@ -44,18 +39,11 @@ func StartNginx(dir string, port int) (*Nginx, error) {
 			return nil, err
 		}
 	}
-	for _, d := range []string{"logs", "hls", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
-			return nil, err
-		}
+	if err := os.MkdirAll(filepath.Join(dir, "hls"), 0o777); err != nil {
+		return nil, err
 	}
 	conf := fmt.Sprintf(`load_module %s;
-daemon off;
-master_process off;
-worker_processes 1;
-error_log %s/logs/error.log info;
-pid %s/logs/nginx.pid;
-events { worker_connections 1024; }
+%s
 rtmp {
   server {
     listen 127.0.0.1:%d;
@@ -74,12 +62,56 @@ rtmp {
     }
   }
 }
-`, rtmpModule, dir, dir, port, dir)
+`, rtmpModule, nginxMain(dir), port, dir)
+	proc, err := startNginxProc(bin, dir, conf, "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return nil, err
+	}
+	return &Nginx{RTMPPort: port, nginxProc: proc}, nil
+}
+
+// Addr is the RTMP host:port.
+func (n *Nginx) Addr() string { return "127.0.0.1:" + strconv.Itoa(n.RTMPPort) }
+
+// URL is the RTMP URL of stream name in application app.
+func (n *Nginx) URL(app, name string) string {
+	return "rtmp://" + n.Addr() + "/" + app + "/" + name
+}
+
+// nginxMain is the main context of a configuration rooted in dir: one
+// process in the foreground, logs under dir/logs.
+func nginxMain(dir string) string {
+	return fmt.Sprintf(`daemon off;
+master_process off;
+worker_processes 1;
+error_log %s/logs/error.log info;
+pid %s/logs/nginx.pid;
+events { worker_connections 1024; }`, dir, dir)
+}
+
+// nginxProc is a running nginx rooted in Dir.
+type nginxProc struct {
+	Dir string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	waited chan struct{}
+}
+
+// startNginxProc writes conf into dir and runs nginx with it until it
+// accepts on ready (host:port).
+func startNginxProc(bin, dir, conf, ready string) (*nginxProc, error) {
+	for _, d := range []string{"logs", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
+			return nil, err
+		}
+	}
 	cf := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
-	n := &Nginx{RTMPPort: port, Dir: dir, stderr: &bytes.Buffer{}, waited: make(chan struct{})}
+	n := &nginxProc{Dir: dir, stderr: &bytes.Buffer{}, waited: make(chan struct{})}
 	n.cmd = exec.Command(bin, "-p", dir, "-c", cf, "-e", filepath.Join(dir, "logs", "stderr.log"))
 	n.cmd.Stderr = n.stderr
 	n.cmd.Stdout = n.stderr
@@ -90,7 +122,7 @@ rtmp {
 	// Ready when the port accepts.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", n.Addr(), 200*time.Millisecond)
+		c, err := net.DialTimeout("tcp", ready, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
 			return n, nil
@@ -102,28 +134,20 @@ rtmp {
 		}
 		if time.Now().After(deadline) {
 			n.Stop()
-			return nil, fmt.Errorf("nginx did not listen on %s within 5 s: %s", n.Addr(), n.ErrorLog())
+			return nil, fmt.Errorf("nginx did not listen on %s within 5 s: %s", ready, n.ErrorLog())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// Addr is the RTMP host:port.
-func (n *Nginx) Addr() string { return "127.0.0.1:" + strconv.Itoa(n.RTMPPort) }
-
-// URL is the RTMP URL of stream name in application app.
-func (n *Nginx) URL(app, name string) string {
-	return "rtmp://" + n.Addr() + "/" + app + "/" + name
-}
-
 // ErrorLog returns nginx's error log so far.
-func (n *Nginx) ErrorLog() string {
+func (n *nginxProc) ErrorLog() string {
 	b, _ := os.ReadFile(filepath.Join(n.Dir, "logs", "error.log"))
 	return string(b)
 }
 
 // Stop ends nginx (SIGTERM, then SIGKILL) and waits for it.
-func (n *Nginx) Stop() {
+func (n *nginxProc) Stop() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.cmd == nil || n.cmd.Process == nil {
@@ -133,7 +157,7 @@ func (n *Nginx) Stop() {
 }
 
 // PID of the nginx process.
-func (n *Nginx) PID() int { return n.cmd.Process.Pid }
+func (n *nginxProc) PID() int { return n.cmd.Process.Pid }
 
 // Exited is closed when nginx has exited.
-func (n *Nginx) Exited() <-chan struct{} { return n.waited }
+func (n *nginxProc) Exited() <-chan struct{} { return n.waited }

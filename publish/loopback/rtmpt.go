@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"onair/publish/rtmp/rtmpt"
 )
 
 // RTMPT: RTMP tunnelled in HTTP POSTs, answered on the HTTP listener (the
@@ -19,7 +22,7 @@ import (
 // /send/ID/SEQ) and polls (POST /idle/ID/SEQ); each reply is one byte,
 // the polling interval, then whatever the server has queued; POST
 // /close/ID/SEQ ends it. Each session is an RTMP session like a TCP one
-// (tunnelConn). Latency: an idle poll is answered as soon as something is
+// (an rtmpt.Pipe). Latency: an idle poll is answered as soon as something is
 // queued, or after rtmptIdleHold with nothing, rather than at a fixed
 // polling interval.
 
@@ -48,7 +51,7 @@ var ErrRTMPTRequest = errors.New("bad RTMPT request")
 // rtmptSession is one RTMPT client.
 type rtmptSession struct {
 	id       string
-	conn     *tunnelConn
+	conn     *rtmpt.Pipe
 	lastSeq  int64 // -1 before the first
 	lastSeen time.Time
 }
@@ -110,7 +113,11 @@ func (s *Server) serveRTMPT(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.rtmptSession(req)
 	if err != nil {
-		s.log.Info("rtmpt: refused", "remote", r.RemoteAddr, "err", err)
+		level := slog.LevelInfo
+		if req.cmd == "close" && errors.Is(err, errRTMPTUnknown) {
+			level = slog.LevelDebug // a client closing a session that has ended
+		}
+		s.log.Log(r.Context(), level, "rtmpt: refused", "remote", r.RemoteAddr, "err", err)
 		code := http.StatusBadRequest
 		if errors.Is(err, errRTMPTUnknown) {
 			code = http.StatusNotFound
@@ -121,14 +128,14 @@ func (s *Server) serveRTMPT(w http.ResponseWriter, r *http.Request) {
 	var out []byte
 	switch req.cmd {
 	case "send":
-		sess.conn.feed(body)
-		out = sess.conn.take(rtmptSendHold)
+		sess.conn.Feed(body)
+		out = sess.conn.Take(rtmptSendHold)
 	case "idle":
-		out = sess.conn.take(rtmptIdleHold)
+		out = sess.conn.Take(rtmptIdleHold)
 	case "close":
 		sess.conn.Close()
 	}
-	if sess.conn.drained() { // the client has all: later requests are 404s
+	if sess.conn.Drained() { // the client has all: later requests are 404s
 		s.mu.Lock()
 		delete(s.tunnels, req.id)
 		s.mu.Unlock()
@@ -164,11 +171,11 @@ func (s *Server) openRTMPT(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := strconv.FormatUint(binary.BigEndian.Uint64(b[:])>>1, 10)
-	var local net.Addr = rtmptAddr("")
+	var local net.Addr = rtmpt.Addr("")
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		local = a
 	}
-	conn := newTunnelConn(local, rtmptAddr(r.RemoteAddr), rtmptMaxOut)
+	conn := rtmpt.NewPipe(local, rtmpt.Addr(r.RemoteAddr), rtmptMaxOut)
 	sess := &rtmptSession{id: id, conn: conn, lastSeq: -1, lastSeen: time.Now()}
 	s.mu.Lock()
 	if s.ctx.Err() != nil {
@@ -186,12 +193,6 @@ func (s *Server) openRTMPT(w http.ResponseWriter, r *http.Request) {
 	s.goServeRTMP(conn)
 	writeFCS(w, []byte(id+"\n"))
 }
-
-// rtmptAddr is an RTMPT client's address (its HTTP connection's).
-type rtmptAddr string
-
-func (a rtmptAddr) Network() string { return "rtmpt" }
-func (a rtmptAddr) String() string  { return string(a) }
 
 // writeFCS writes an RTMPT reply with its length (librtmp reads
 // Content-Length; a chunked reply would not do).
@@ -218,11 +219,11 @@ func (s *Server) reapRTMPT() {
 		s.mu.Lock()
 		for id, sess := range s.tunnels {
 			idle := time.Since(sess.lastSeen) > rtmptTimeout
-			if idle && !sess.conn.done() {
+			if idle && !sess.conn.Done() {
 				s.log.Info("rtmpt: session timed out", "id", id, "remote", sess.conn.RemoteAddr())
 				sess.conn.Close()
 			}
-			if idle || sess.conn.drained() {
+			if idle || sess.conn.Drained() {
 				delete(s.tunnels, id)
 			}
 		}

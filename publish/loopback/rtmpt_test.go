@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -98,45 +97,6 @@ func TestRTMPTBadRequests(t *testing.T) {
 	}
 	if code, b := post(t, http.MethodPost, fmt.Sprintf("%s/close/%s/100", base, id), []byte{0}); code != 200 || len(b) != 1 {
 		t.Errorf("close: %d %q", code, b)
-	}
-}
-
-// TestTunnelConn: deadlines like a socket's, writes wait past maxOut,
-// take holds until something comes.
-func TestTunnelConn(t *testing.T) {
-	c := newTunnelConn(rtmptAddr("l"), rtmptAddr("r"), 4)
-	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("read past the deadline: %v", err)
-	}
-	_ = c.SetReadDeadline(time.Time{})
-	go func() { time.Sleep(10 * time.Millisecond); c.feed([]byte("ab")) }()
-	p := make([]byte, 4)
-	if n, err := c.Read(p); err != nil || string(p[:n]) != "ab" {
-		t.Fatalf("read %q %v", p[:n], err)
-	}
-	if _, err := c.Write([]byte("1234")); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetWriteDeadline(time.Now().Add(20 * time.Millisecond))
-	if _, err := c.Write([]byte("5")); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("write past maxOut and the deadline: %v", err)
-	}
-	if got := c.take(0); string(got) != "1234" {
-		t.Fatalf("take %q", got)
-	}
-	start := time.Now()
-	go func() { time.Sleep(30 * time.Millisecond); _, _ = c.Write([]byte("x")) }()
-	_ = c.SetWriteDeadline(time.Time{})
-	if got := c.take(time.Second); string(got) != "x" || time.Since(start) > 500*time.Millisecond {
-		t.Fatalf("held take: %q after %v", got, time.Since(start))
-	}
-	c.Close()
-	if _, err := c.Read(p); err != io.EOF {
-		t.Fatalf("read after close: %v", err)
-	}
-	if got := c.take(time.Second); got != nil {
-		t.Fatalf("take after close: %q", got)
 	}
 }
 

@@ -142,10 +142,12 @@ func Start(cfg Config) (*Server, error) {
 			defer s.wg.Done()
 			s.acceptRTMP(s.rtmps, "RTMPS")
 		}()
-		s.log.Info("loopback server listening", "rtmp", s.RTMPAddr(), "rtmps", s.RTMPSAddr(), "http", s.HTTPAddr(), "cert_sha256", Fingerprint(cfg.Cert))
-	} else {
-		s.log.Info("loopback server listening", "rtmp", s.RTMPAddr(), "http", s.HTTPAddr())
 	}
+	attrs := []any{"rtmp", s.RTMPAddr(), "http", s.HTTPAddr(), "rtmpt", s.HTTPAddr()}
+	if s.rtmps != nil {
+		attrs = append(attrs, "rtmps", s.RTMPSAddr(), "cert_sha256", Fingerprint(cfg.Cert))
+	}
+	s.log.Info("loopback server listening", attrs...)
 	return s, nil
 }
 

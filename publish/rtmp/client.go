@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"onair/publish/rtmp/handshake"
+	"onair/publish/rtmp/rtmpt"
 
 	"onair/internal/logx"
 	"onair/publish/flv"
@@ -25,8 +26,12 @@ import (
 type Config struct {
 	// Addr is host:port to dial. Required.
 	Addr string
-	// TLS, when set, makes the session RTMPS: TLS over TCP.
+	// TLS, when set, makes the session RTMPS: TLS over TCP (or, with
+	// Tunnel, RTMPTS: RTMPT over HTTPS).
 	TLS *tls.Config
+	// Tunnel carries the session in HTTP POSTs to Addr (RTMPT, package
+	// rtmpt), for networks that let only HTTP out.
+	Tunnel bool
 	// App and TCURL go into the connect command; Key is the stream name
 	// passed to publish (with any query). Required.
 	App, TCURL, Key string
@@ -118,6 +123,9 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 }
 
 func dial(ctx context.Context, cfg Config) (net.Conn, error) {
+	if cfg.Tunnel {
+		return dialTunnel(ctx, cfg)
+	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", cfg.Addr)
 	if err != nil {
@@ -132,6 +140,27 @@ func dial(ctx context.Context, cfg Config) (net.Conn, error) {
 		return nil, fmt.Errorf("TLS handshake with %s failed: %w", cfg.Addr, err)
 	}
 	return tc, nil
+}
+
+// dialTunnel opens an RTMPT session: HTTP, or HTTPS with cfg.TLS.
+func dialTunnel(ctx context.Context, cfg Config) (net.Conn, error) {
+	base := "http://" + cfg.Addr
+	if cfg.TLS != nil {
+		base = "https://" + cfg.Addr
+	}
+	tc, err := rtmpt.Dial(ctx, base, cfg.TLS, cfg.Logger)
+	if err == nil {
+		return tc, nil
+	}
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	switch {
+	case errors.Is(err, rtmpt.ErrNotRTMPT):
+		return nil, err
+	case errors.As(err, &certErr), errors.As(err, &recErr):
+		return nil, fmt.Errorf("TLS handshake with %s failed: %w", cfg.Addr, err)
+	}
+	return nil, describeDialError(cfg.Addr, err)
 }
 
 func describeDialError(addr string, err error) error {
