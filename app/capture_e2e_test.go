@@ -112,6 +112,9 @@ func TestLiveScreen(t *testing.T) {
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("onair live: %v: %s", err, stderr.String())
 			}
+			if t.Failed() {
+				t.Logf("onair: %s\nstats: %s", stderr.String(), stdout.String())
+			}
 			final := lastJSON(t, stdout.String())
 			// The constant-rate stage drops a frame that comes too late
 			// for its slot (and repeats one in its place): a few, when the
@@ -323,10 +326,15 @@ func TestLiveMonitorAndMic(t *testing.T) {
 				want := slices.Contains(c.hz, hz)
 				if want && level < 0.02 || !want && level > 0.01 {
 					t.Errorf("decoded audio: %v Hz at %.3f; want tones at %v only", hz, level, c.hz)
+				} else if want {
+					t.Logf("%v Hz at %.3f", hz, level)
 				}
 			}
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("onair live: %v: %s", err, stderr.String())
+			}
+			if t.Failed() {
+				t.Logf("onair: %s\nstats: %s", stderr.String(), stdout.String())
 			}
 			final := lastJSON(t, stdout.String())
 			if final["audio_kbps"].(float64) < 50 {

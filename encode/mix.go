@@ -58,7 +58,16 @@ type MixerConfig struct {
 	// 1 ms..1 s. Default 100 ms, which covers a capture device's period
 	// and a source's block. Output PTS are capture times all the same, so
 	// the latency delays the audio but does not shift it against video.
+	// It is where the mix starts: see MaxLatency.
 	Latency time.Duration
+	// MaxLatency is how far the mixer may raise its latency, as OBS raises
+	// its audio buffering: when an input's samples arrive late (a loaded
+	// machine, a device with a long period), the latency grows by their
+	// lateness plus a block, so that what the input sends next is in time
+	// instead of being dropped too. It never comes down during a mix.
+	// Latency..1 s. Default the larger of Latency and 500 ms, within
+	// Buffer less 4 blocks.
+	MaxLatency time.Duration
 	// Buffer is the most audio an input may deliver ahead of the mix
 	// (beyond it samples are dropped, counted as Ahead) and how far the
 	// mixer may fall behind before it skips blocks instead of catching
@@ -91,6 +100,9 @@ func (c *MixerConfig) setDefaults() error {
 	if c.Buffer == 0 {
 		c.Buffer = time.Second
 	}
+	if c.MaxLatency == 0 {
+		c.MaxLatency = max(c.Latency, min(500*time.Millisecond, c.Buffer-4*c.Block))
+	}
 	if c.LevelWindow == 0 {
 		c.LevelWindow = 300 * time.Millisecond
 	}
@@ -107,8 +119,10 @@ func (c *MixerConfig) setDefaults() error {
 		return fmt.Errorf("mixer: block (%v) must be in 1ms..100ms: %w", c.Block, ErrInvalidConfig)
 	case c.Latency < time.Millisecond || c.Latency > time.Second:
 		return fmt.Errorf("mixer: latency (%v) must be in 1ms..1s: %w", c.Latency, ErrInvalidConfig)
-	case c.Buffer < c.Latency+4*c.Block || c.Buffer > 10*time.Second:
-		return fmt.Errorf("mixer: buffer (%v) must be in %v..10s: %w", c.Buffer, c.Latency+4*c.Block, ErrInvalidConfig)
+	case c.MaxLatency < c.Latency || c.MaxLatency > time.Second:
+		return fmt.Errorf("mixer: maximum latency (%v) must be in %v..1s: %w", c.MaxLatency, c.Latency, ErrInvalidConfig)
+	case c.Buffer < c.MaxLatency+4*c.Block || c.Buffer > 10*time.Second:
+		return fmt.Errorf("mixer: buffer (%v) must be in %v..10s: %w", c.Buffer, c.MaxLatency+4*c.Block, ErrInvalidConfig)
 	case c.LevelWindow < c.Block || c.LevelWindow > 10*time.Second:
 		return fmt.Errorf("mixer: level window (%v) must be in %v..10s: %w", c.LevelWindow, c.Block, ErrInvalidConfig)
 	}
@@ -133,6 +147,12 @@ type MixerStats struct {
 	// Clipped counts output samples (per channel) whose sum was outside
 	// [-1, 1] and was clipped.
 	Clipped int64
+	// Latency is the mix's latency now: MixerConfig.Latency, raised when
+	// inputs were late (see MaxLatency).
+	Latency time.Duration
+	// Dropped counts the frames that lost samples over all inputs, also
+	// removed ones (MixerInputStats.Dropped).
+	Dropped int64
 }
 
 // Mixer sums audio inputs into one stream of AudioFrames at a fixed rate
@@ -177,11 +197,15 @@ type Mixer struct {
 	// stream time 0 of the Clock; set at Start, then owned by the loop.
 	pos   atomic.Int64
 	begun bool
+	// latency is the latency in force (a time.Duration), raised by
+	// raiseLatency from the inputs' Push.
+	latency atomic.Int64
 
 	meter   *level.Meter // the mix's
 	blocks  atomic.Int64
 	skipped atomic.Int64
 	clipped atomic.Int64
+	dropped atomic.Int64 // the inputs' Dropped
 	scratch []float32
 }
 
@@ -205,6 +229,7 @@ func NewMixer(cfg MixerConfig) (*Mixer, error) {
 		scratch: make([]float32, block*cfg.Channels),
 	}
 	m.meter = m.newMeter()
+	m.latency.Store(int64(cfg.Latency))
 	return m, nil
 }
 
@@ -279,7 +304,7 @@ func (m *Mixer) Start(out func(*media.AudioFrame)) error {
 		m.loop(ctx, out)
 	}()
 	m.log.Debug("started", "rate", m.cfg.SampleRate, "channels", m.cfg.Channels,
-		"block", m.block, "latency", m.cfg.Latency)
+		"block", m.block, "latency", m.cfg.Latency, "max_latency", m.cfg.MaxLatency)
 	return nil
 }
 
@@ -332,7 +357,32 @@ func readLevels(meter *level.Meter) Levels {
 
 // Stats returns the mix's counters.
 func (m *Mixer) Stats() MixerStats {
-	return MixerStats{Blocks: m.blocks.Load(), Skipped: m.skipped.Load(), Clipped: m.clipped.Load()}
+	return MixerStats{Blocks: m.blocks.Load(), Skipped: m.skipped.Load(), Clipped: m.clipped.Load(),
+		Latency: m.Latency(), Dropped: m.dropped.Load()}
+}
+
+// Latency is the latency in force: MixerConfig.Latency, or more once an
+// input was late.
+func (m *Mixer) Latency() time.Duration { return time.Duration(m.latency.Load()) }
+
+// raiseLatency makes the latency cover an input whose samples arrive
+// age old: it grows to age plus one block, rounded up to whole blocks and
+// capped at MaxLatency (a lower one leaves it as it is). The loop reads
+// the new latency for its next block.
+func (m *Mixer) raiseLatency(input string, age time.Duration) {
+	b := m.cfg.Block
+	want := min((age+2*b-1)/b*b, m.cfg.MaxLatency)
+	for {
+		cur := time.Duration(m.latency.Load())
+		if want <= cur {
+			return
+		}
+		if m.latency.CompareAndSwap(int64(cur), int64(want)) {
+			m.log.Info("audio buffering raised: an input was late", "input", input,
+				"latency", want, "max", m.cfg.MaxLatency)
+			return
+		}
+	}
 }
 
 func (m *Mixer) loop(ctx context.Context, out func(*media.AudioFrame)) {
@@ -342,7 +392,7 @@ func (m *Mixer) loop(ctx context.Context, out func(*media.AudioFrame)) {
 	maxBehind := m.cfg.Buffer / 2
 	for {
 		pos := m.pos.Load()
-		due := m.cfg.Clock.At(mixDuration(pos+int64(m.block), m.cfg.SampleRate) + m.cfg.Latency)
+		due := m.cfg.Clock.At(mixDuration(pos+int64(m.block), m.cfg.SampleRate) + m.Latency())
 		if d := time.Until(due); d > 0 {
 			timer.Reset(d)
 			select {

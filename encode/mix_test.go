@@ -235,6 +235,9 @@ func TestMixConfigErrors(t *testing.T) {
 		{Latency: 2 * time.Second},
 		{Buffer: 50 * time.Millisecond},
 		{Buffer: time.Minute},
+		{MaxLatency: 50 * time.Millisecond},
+		{MaxLatency: 2 * time.Second},
+		{MaxLatency: time.Second}, // beyond the 1 s buffer less 4 blocks
 		{LevelWindow: time.Millisecond},
 	} {
 		if _, err := NewMixer(cfg); !errors.Is(err, ErrInvalidConfig) {

@@ -16,7 +16,8 @@ import (
 type MixerInputStats struct {
 	// Frames is the number of frames pushed and taken.
 	Frames int64
-	// Late counts samples that arrived after their block was mixed.
+	// Late counts samples that arrived after their block was mixed (each
+	// time, the mixer raises its latency: MaxLatency).
 	Late int64
 	// Ahead counts samples dropped because they were more than Buffer
 	// ahead of the mix.
@@ -31,6 +32,9 @@ type MixerInputStats struct {
 	Resyncs int64
 	// Errors counts frames rejected: malformed, or not convertible.
 	Errors int64
+	// Dropped counts frames that lost samples, late or ahead: the drops a
+	// user is shown.
+	Dropped int64
 }
 
 // MixerInput is one input of a Mixer.
@@ -181,6 +185,15 @@ func (in *MixerInput) Push(f *media.AudioFrame) {
 	if lim := in.rpos + size; end > lim {
 		in.stats.Ahead += end - max(lim, start)
 		end = max(lim, start)
+	}
+	if start != target || end != target+n {
+		in.stats.Dropped++
+		m.dropped.Add(1)
+	}
+	if start != target {
+		// The frame's first sample is this old now: a latency longer
+		// than that makes the input's next frames, as late, in time.
+		m.raiseLatency(in.name, m.cfg.Clock.Now()-mixDuration(target, m.cfg.SampleRate))
 	}
 	if end <= start {
 		// Wholly outside the buffer: place the next frame by its PTS again.

@@ -234,3 +234,67 @@ func TestMixStalledInput(t *testing.T) {
 	}
 	leaktest.Check(t, before, time.Second)
 }
+
+// TestMixRaisesLatency runs the mixer in real time with an input whose
+// frames come 80 ms after their capture, more than the 30 ms latency:
+// its first frames are late, the mixer raises its latency to cover them,
+// and from then on nothing is late. With MaxLatency at 50 ms the latency
+// stops there and the input stays late.
+func TestMixRaisesLatency(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		max      time.Duration
+		min, top time.Duration // the latency reached
+		keepLate bool
+	}{
+		{"raised", 0, 80 * time.Millisecond, 200 * time.Millisecond, false},
+		{"capped", 50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			clock := media.NewClock()
+			m, err := NewMixer(MixerConfig{Clock: clock, Latency: 30 * time.Millisecond, MaxLatency: c.max})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := mustInput(t, m, "slow")
+			start := clock.Now()
+			if err := m.Start(func(*media.AudioFrame) {}); err != nil {
+				t.Fatal(err)
+			}
+			g := &mixTone{hz: 1000, amp: 0.25, rate: 48000, ch: 2, n: 480, next: mixPosition(start, 48000)}
+			const delay = 80 * time.Millisecond
+			feed := func(until time.Duration) {
+				for clock.Now()-start < until {
+					// Push every frame whose last sample is delay old.
+					for mixDuration(g.next+480, 48000)+delay <= clock.Now() {
+						in.Push(g.frame())
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			feed(400 * time.Millisecond)
+			early := in.Stats()
+			feed(900 * time.Millisecond)
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			st := in.Stats()
+			lat := m.Stats().Latency
+			t.Logf("latency %v; after 400 ms %+v; at the end %+v", lat, early, st)
+			if lat < c.min || lat > c.top {
+				t.Errorf("latency %v, want %v..%v", lat, c.min, c.top)
+			}
+			if ms := m.Stats(); ms.Dropped != st.Dropped {
+				t.Errorf("mixer: %d frames dropped, input %d", ms.Dropped, st.Dropped)
+			}
+			if early.Late == 0 || early.Dropped == 0 {
+				t.Errorf("after 400 ms: %+v, want late samples counted and frames dropped", early)
+			}
+			if grew := st.Late > early.Late; grew != c.keepLate {
+				t.Errorf("late samples went from %d to %d after 400 ms; want more: %v", early.Late, st.Late, c.keepLate)
+			}
+			leaktest.Check(t, before, time.Second)
+		})
+	}
+}

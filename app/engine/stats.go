@@ -69,7 +69,8 @@ type Output struct {
 // count alike.
 type Drops struct {
 	// Source: capture slots the sources skipped (they fell behind, or
-	// every buffer was held downstream).
+	// every buffer was held downstream), and audio frames that reached
+	// the mixer too late to be mixed.
 	Source int64 `json:"source"`
 	// Preprocess: frames the constant-rate stage left out (a feed faster
 	// than the output rate, or frames replaced before it could take them).
@@ -124,6 +125,9 @@ func (b *Broadcast) Sample() Sample {
 	}
 	for _, src := range b.mixIn {
 		d.Source += src.Skipped()
+	}
+	if b.mixer != nil {
+		d.Source += b.mixer.Stats().Dropped // too late (or early) for the mix
 	}
 	if b.aq != nil {
 		d.Encoder += b.aq.Dropped()
