@@ -32,7 +32,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		stats    = fs.Bool("stats-json", false, "print one JSON line of statistics per second on stdout")
 		noAudio  = fs.Bool("no-audio", false, "the player ignores the audio track (video only, no A/V sync)")
 		logLevel = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
-		via      = fs.String("via", "rtmp", "how the stream goes through the loopback server: rtmp, rtmps (self-signed) or rtmpt (RTMP in HTTP)")
+		via      = fs.String("via", "rtmp", "how the stream goes through the loopback server: rtmp, rtmps (self-signed), rtmpt (RTMP in HTTP), rtmpe (encrypted) or rtmpte")
 	)
 	if stop, err := parseFlags(fs, args); stop {
 		return err
@@ -54,7 +54,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer cancel()
 	lcfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, Logger: log}
 	switch *via {
-	case "rtmp", "rtmpt":
+	case "rtmp", "rtmpt", "rtmpe", "rtmpte":
 	case "rtmps":
 		dir, err := os.MkdirTemp("", "onair-demo-cert")
 		if err != nil {
@@ -66,7 +66,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		lcfg.RTMPSAddr = "127.0.0.1:0"
 	default:
-		return fmt.Errorf("--via %q: want rtmp, rtmps or rtmpt", *via)
+		return fmt.Errorf("--via %q: want rtmp, rtmps, rtmpt, rtmpe or rtmpte", *via)
 	}
 	srv, err := loopback.Start(lcfg)
 	if err != nil {
@@ -74,9 +74,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer srv.Close()
 	url := map[string]string{
-		"rtmp":  "rtmp://" + srv.RTMPAddr(),
-		"rtmps": "rtmps://" + srv.RTMPSAddr(),
-		"rtmpt": "rtmpt://" + srv.HTTPAddr(),
+		"rtmp":   "rtmp://" + srv.RTMPAddr(),
+		"rtmps":  "rtmps://" + srv.RTMPSAddr(),
+		"rtmpt":  "rtmpt://" + srv.HTTPAddr(),
+		"rtmpe":  "rtmpe://" + srv.RTMPAddr(),
+		"rtmpte": "rtmpte://" + srv.HTTPAddr(),
 	}[*via] + "/live/preview"
 	b, err := engine.Start(ctx, engine.Config{
 		Video: "testsrc", Audio: "tone", Width: w, Height: h, FPS: fps, VideoBitrate: vb, AudioBitrate: 128_000,

@@ -70,6 +70,8 @@ var loopbackRows = []struct {
 		return "rtmps://" + a.rtmps + "/live/" + n
 	}},
 	{"RTMPT (in HTTP)", func(a loopbackAddrs, n string) string { return "rtmpt://" + a.http + "/live/" + n }},
+	{"RTMPE (encrypted)", func(a loopbackAddrs, n string) string { return "rtmpe://" + a.rtmp + "/live/" + n }},
+	{"RTMPTE (encrypted, in HTTP)", func(a loopbackAddrs, n string) string { return "rtmpte://" + a.http + "/live/" + n }},
 	{"HLS", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + "/index.m3u8" }},
 	{"HTTP-FLV", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + ".flv" }},
 	{"Status API", func(a loopbackAddrs, _ string) string { return "http://" + a.http + "/api/streams" }},

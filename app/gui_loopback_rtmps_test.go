@@ -11,7 +11,8 @@ import (
 
 // TestGUILoopbackRTMPS: the Loopback tab lists the RTMPS address and the
 // certificate's fingerprint, Copy copies the rtmps:// URL whole, and the
-// Studio goes live to it with "Accept a self-signed certificate".
+// Studio goes live to it with "Accept a self-signed certificate"; the
+// Player plays it back over RTMPS and, from the RTMPE row, over RTMPE.
 func TestGUILoopbackRTMPS(t *testing.T) {
 	logs := &syncBuffer{}
 	g, _, before := newTestGUI(t, logs)
@@ -65,6 +66,23 @@ func TestGUILoopbackRTMPS(t *testing.T) {
 	}
 	g.onUI(func() { g.player.open("rtmps://" + srv.RTMPSAddr() + "/live/overtls") })
 	waitFor(t, 10*time.Second, "the Player showed no picture over RTMPS", func() bool { return g.player.surface.shown.Load() > 0 })
+	// The RTMPE row, copied and played: the same stream, encrypted.
+	erow := -1
+	for i, r := range loopbackRows {
+		if strings.HasPrefix(r.label, "RTMPE ") {
+			erow = i
+		}
+	}
+	ewant := "rtmpe://" + srv.RTMPAddr() + "/live/"
+	if got := uiValue(g, func() string { return g.loop.urls[erow].Text }); !strings.HasPrefix(got, ewant) {
+		t.Fatalf("RTMPE row %q, want %s…", got, ewant)
+	}
+	shown := g.player.surface.shown.Load()
+	g.onUI(func() {
+		g.player.stopPlaying()
+		g.player.open(ewant + "overtls")
+	})
+	waitFor(t, 10*time.Second, "the Player showed no picture over RTMPE", func() bool { return g.player.surface.shown.Load() > shown+5 })
 	g.onUI(func() {
 		g.player.stopPlaying()
 		test.Tap(g.studio.liveBtn)

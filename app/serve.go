@@ -65,11 +65,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	r, h := srv.RTMPAddr(), srv.HTTPAddr()
-	fmt.Fprintf(stderr, "onair: serving; publish to rtmp://%s/live/NAME (or rtmpt://%s/live/NAME, RTMP in HTTP)%s\n", r, h, keyHint(*key))
+	fmt.Fprintf(stderr, "onair: serving; publish to rtmp://%s/live/NAME (or rtmpt://%s/live/NAME, RTMP in HTTP; rtmpe://%s/live/NAME and rtmpte://%s/live/NAME, encrypted)%s\n", r, h, r, h, keyHint(*key))
 	if a := srv.RTMPSAddr(); a != "" {
 		fmt.Fprintf(stderr, "onair: RTMPS on rtmps://%s/live/NAME, certificate SHA-256 %s\n", a, srv.CertFingerprint())
 	}
-	fmt.Fprintf(stderr, "onair: play rtmp://%s/live/NAME, rtmpt://%s/live/NAME, http://%s/live/NAME.flv, http://%s/live/NAME/index.m3u8; status http://%s/api/streams\n", r, h, h, h, h)
+	fmt.Fprintf(stderr, "onair: play rtmp://%s/live/NAME (or rtmpt, rtmpe, rtmpte as above), http://%s/live/NAME.flv, http://%s/live/NAME/index.m3u8; status http://%s/api/streams\n", r, h, h, h)
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():

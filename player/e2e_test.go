@@ -677,10 +677,19 @@ func checkLive(t *testing.T, cfg Config) *Player {
 	// work, issue 14).
 	// The sound lost to such a gap is the gap itself and the late audio
 	// dropped after it (below): up to about 1.2 s of the 2 s.
+	// RTMPT carries the stream in HTTP replies, one request at a time: on
+	// a loaded machine (a CI run with other packages' encoders beside it)
+	// one reply came 205 ms after the one before it, and the 9 pictures
+	// and audio blocks that then came late were dropped. Allowed a little
+	// more than plain RTMP.
 	hls := strings.HasSuffix(cfg.URL, ".m3u8")
+	tunnel := strings.HasPrefix(cfg.URL, "rtmpt")
 	minFPS, maxGap, minAudio := 25.0, 200*time.Millisecond, 1700*time.Millisecond
-	if hls {
+	switch {
+	case hls:
 		minFPS, maxGap, minAudio = 18, 700*time.Millisecond, 800*time.Millisecond
+	case tunnel:
+		maxGap = 300 * time.Millisecond
 	}
 	within(t, "fps", fps, minFPS, 35)
 	within(t, "longest time between two pictures", gap, 0, maxGap)
@@ -693,8 +702,11 @@ func checkLive(t *testing.T, cfg Config) *Player {
 	// After HLS's wait between segments, the audio that came late is
 	// dropped (seen: 34 blocks of 20 ms after a 560 ms wait).
 	maxJoined, maxAll := int64(6), int64(30)
-	if hls {
+	switch {
+	case hls:
 		maxJoined, maxAll = 50, 60
+	case tunnel:
+		maxJoined = 15
 	}
 	within(t, "dropped once joined", st.Dropped-s0.Dropped, 0, maxJoined)
 	within(t, "dropped in all", st.Dropped, 0, maxAll)
@@ -849,6 +861,14 @@ func TestLoopback(t *testing.T) {
 	t.Run("rtmpt", func(t *testing.T) { // RTMP in HTTP, OnAir's client
 		t.Parallel()
 		checkLive(t, Config{URL: "rtmpt://" + srv.HTTPAddr() + "/live/lb"})
+	})
+	t.Run("rtmpe", func(t *testing.T) { // encrypted, OnAir's client (FFmpeg here has none)
+		t.Parallel()
+		checkLive(t, Config{URL: "rtmpe://" + srv.RTMPAddr() + "/live/lb"})
+	})
+	t.Run("rtmpte", func(t *testing.T) { // encrypted in HTTP
+		t.Parallel()
+		checkLive(t, Config{URL: "rtmpte://" + srv.HTTPAddr() + "/live/lb"})
 	})
 	t.Run("rtmpt ffmpeg", func(t *testing.T) { // and FFmpeg's
 		t.Parallel()

@@ -71,7 +71,7 @@ func parseSource(raw string) (source, error) {
 			return source{}, fmt.Errorf("%s: no such file: %w", p, ErrNotFound)
 		}
 		return source{url: "file:" + p, kind: kindFile, shown: p}, nil
-	case "rtmp", "rtmps", "rtmpt", "rtmpts":
+	case "rtmp", "rtmps", "rtmpt", "rtmpts", "rtmpe", "rtmpte":
 		s.kind = kindRTMP
 	case "http", "https":
 		if strings.HasSuffix(strings.ToLower(u.Path), ".m3u8") {
@@ -84,7 +84,7 @@ func parseSource(raw string) (source, error) {
 	case "srt":
 		s.kind = kindSRT
 	default:
-		return source{}, fmt.Errorf("scheme %q: want rtmp, rtmps, rtmpt, http(s) (HLS .m3u8 or HTTP-FLV), rtsp, srt or a file: %w", u.Scheme, ErrUnsupportedURL)
+		return source{}, fmt.Errorf("scheme %q: want rtmp, rtmps, rtmpt(s), rtmpe, rtmpte, http(s) (HLS .m3u8 or HTTP-FLV), rtsp, srt or a file: %w", u.Scheme, ErrUnsupportedURL)
 	}
 	if u.Host == "" {
 		return source{}, fmt.Errorf("%s: no host in the URL: %w", s.shown, ErrUnsupportedURL)
@@ -174,11 +174,12 @@ type openOptions struct {
 
 // usesOwnRTMP reports whether s is pulled with OnAir's RTMP client.
 func usesOwnRTMP(s source, o openOptions) bool {
-	if s.kind != kindRTMP || o.ffmpegRTMP {
+	if s.kind != kindRTMP {
 		return false
 	}
-	_, ok := rtmp.LookupScheme(s.url[:strings.Index(s.url, "://")])
-	return ok
+	sc, ok := rtmp.LookupScheme(s.url[:strings.Index(s.url, "://")])
+	// FFmpeg as Debian builds it has no RTMPE client: OnAir's it is.
+	return ok && (!o.ffmpegRTMP || sc.Encrypt)
 }
 
 // openInput opens and probes s within o.timeout; ctx ending aborts it.

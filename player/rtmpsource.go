@@ -64,7 +64,7 @@ func rtmpTarget(raw string) (rtmp.Config, error) {
 		key += "?" + u.RawQuery
 	}
 	addr := net.JoinHostPort(host, port)
-	cfg := rtmp.Config{Addr: addr, App: app, TCURL: sc.Name + "://" + addr + "/" + app, Key: key, Tunnel: sc.Tunnel}
+	cfg := rtmp.Config{Addr: addr, App: app, TCURL: sc.Name + "://" + addr + "/" + app, Key: key, Tunnel: sc.Tunnel, Encrypt: sc.Encrypt}
 	if sc.TLS {
 		cfg.TLS = &tls.Config{ServerName: host}
 	}

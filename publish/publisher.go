@@ -223,6 +223,7 @@ func (p *Publisher) connect(ctx context.Context) (*rtmp.Client, error) {
 		Timeout:      p.cfg.Timeout,
 		WriteTimeout: p.cfg.WriteTimeout,
 		Tunnel:       p.target.Transport.Tunnel,
+		Encrypt:      p.target.Transport.Encrypt,
 		Logger:       p.log,
 	}
 	if p.target.Transport.TLS {

@@ -12,7 +12,7 @@ import (
 // Transports (`-only transport`, issue 11): glass-to-glass latency and CPU
 // of the whole chain in one process (`onair demo --via V`: test source ->
 // x264 + AAC at 720p30 -> the loopback server over V -> the player), for
-// plain RTMP, RTMPS and RTMPT side by side. The peer: the ffmpeg CLI's own
+// plain RTMP, RTMPS, RTMPT and RTMPE side by side. The peer: the ffmpeg CLI's own
 // chain (push and low-latency pull, video only) through `onair serve` over
 // rtmp:// and rtmpt://, measured in the same run. Target: RTMPT within
 // 100 ms of plain RTMP (p50).
@@ -33,7 +33,7 @@ func runTransportBench(bin string) error {
 	}
 	defer stopCmd(srv)
 	var rows []transportRow
-	for _, via := range []string{"rtmp", "rtmps", "rtmpt"} {
+	for _, via := range []string{"rtmp", "rtmps", "rtmpt", "rtmpe"} {
 		fmt.Fprintf(os.Stderr, "bench: transport: OnAir over %s ...\n", via)
 		r := transportRow{via: via}
 		cmd := exec.Command(bin, "demo", "--via", via, "--duration", transportDur.String(), "--preset", "veryfast", "--stats-json")
@@ -65,6 +65,9 @@ func runTransportBench(bin string) error {
 	failed := false
 	for _, r := range rows {
 		ff := "— (not measured: the bench's server has no RTMPS)"
+		if r.via == "rtmpe" {
+			ff = "— (Debian's FFmpeg has no RTMPE client)"
+		}
 		if r.ffmpegMeasured {
 			ff = fmt.Sprintf("%.0f", r.ffmpegP50)
 		}

@@ -32,6 +32,11 @@ type Config struct {
 	// Tunnel carries the session in HTTP POSTs to Addr (RTMPT, package
 	// rtmpt), for networks that let only HTTP out.
 	Tunnel bool
+	// Encrypt makes the session RTMPE (or, with Tunnel, RTMPTE): a
+	// Diffie-Hellman handshake, then RC4 both ways (package handshake).
+	// A server that answers plainly is an error wrapping
+	// handshake.ErrNotEncrypted.
+	Encrypt bool
 	// App and TCURL go into the connect command; Key is the stream name
 	// passed to publish (with any query). Required.
 	App, TCURL, Key string
@@ -101,6 +106,16 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Tear the connection down if ctx ends while setting up.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	if nc, err = clientHandshake(nc, cfg, deadline); err != nil {
+		nc.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
 	c := &Client{
 		conn:     newConn(nc, cfg.Addr, cfg.WriteTimeout, cfg.Logger),
 		cfg:      cfg,
@@ -109,9 +124,6 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		deadline: deadline,
 		sock:     socketOf(nc),
 	}
-	// Tear the connection down if ctx ends while setting up.
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	defer stop()
 	if err := c.setup(); err != nil {
 		c.abort()
 		if ctx.Err() != nil {
@@ -179,15 +191,28 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-func (c *Client) setup() error {
-	_ = c.nc.SetDeadline(c.deadline)
-	if _, err := handshake.Client(c.nc, handshake.Config{}); err != nil {
-		if isTimeout(err) {
-			return fmt.Errorf("no RTMP handshake from %s within %v: %w", c.cfg.Addr, c.cfg.Timeout, ErrTimeout)
-		}
-		return fmt.Errorf("RTMP handshake with %s failed: %w", c.cfg.Addr, c.readableErr(err))
+// clientHandshake runs the handshake on nc, by deadline: it returns the
+// connection to go on with (an RTMPE one over nc with cfg.Encrypt), or
+// nc and the error.
+func clientHandshake(nc net.Conn, cfg Config, deadline time.Time) (net.Conn, error) {
+	_ = nc.SetDeadline(deadline)
+	hc := handshake.Config{}
+	if cfg.Encrypt {
+		hc.Type = 6 // as FFmpeg and librtmp ask; the server may answer 8
 	}
-	_ = c.nc.SetDeadline(time.Time{})
+	info, err := handshake.Client(nc, hc)
+	if err != nil {
+		if isTimeout(err) {
+			return nc, fmt.Errorf("no RTMP handshake from %s within %v: %w", cfg.Addr, cfg.Timeout, ErrTimeout)
+		}
+		return nc, fmt.Errorf("RTMP handshake with %s failed: %w", cfg.Addr, readableErr(err))
+	}
+	_ = nc.SetDeadline(time.Time{})
+	cfg.Logger.Debug("rtmp handshake", "server", cfg.Addr, "type", info.Type, "digest", info.Digest)
+	return info.Wrap(nc), nil
+}
+
+func (c *Client) setup() error {
 	reader, err := chunk.NewReader(bufio.NewReaderSize(c.nc, 64*1024), chunk.ReaderConfig{})
 	if err != nil {
 		return err
@@ -335,7 +360,7 @@ func (c *Client) mask(s string) string {
 	return strings.ReplaceAll(s, name, "****")
 }
 
-func (c *Client) readableErr(err error) error {
+func readableErr(err error) error {
 	if isTimeout(err) {
 		return ErrTimeout
 	}
@@ -399,7 +424,7 @@ func (c *Client) readLoop(r *chunk.Reader) {
 	for {
 		m, err := r.ReadMessage()
 		if err != nil {
-			c.fail(c.readableErr(err))
+			c.fail(readableErr(err))
 			return
 		}
 		if err := c.control(r, m); err != nil {

@@ -89,9 +89,23 @@ func (c *conn) fail(err error) {
 	if c.err == nil {
 		c.err = err
 	}
+	nc := c.nc // under errMu: useEncryption may swap it
 	c.errMu.Unlock()
 	c.closeOnce.Do(func() { c.closed.Store(true); close(c.done) })
-	c.nc.Close()
+	nc.Close()
+}
+
+// useEncryption makes the session go on over an RTMPE connection (a
+// ServerSession's handshake runs after its conn is set up): the writers
+// write to it, and non-blocking writes are off (they would bypass it).
+func (c *conn) useEncryption(enc net.Conn) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	c.nc = enc
+	c.bw.Reset(enc)
+	c.raw = rawWriter{}
 }
 
 // Err is why the session ended, once Done is closed.

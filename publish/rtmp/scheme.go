@@ -4,7 +4,8 @@ import "strings"
 
 // Scheme is what an RTMP-family URL scheme asks of the connection.
 type Scheme struct {
-	// Name is the scheme in lower case: rtmp, rtmps, rtmpt or rtmpts.
+	// Name is the scheme in lower case: rtmp, rtmps, rtmpt, rtmpts,
+	// rtmpe or rtmpte.
 	Name string
 	// Port is its default port.
 	Port string
@@ -12,6 +13,8 @@ type Scheme struct {
 	TLS bool
 	// Tunnel: carried in HTTP POSTs (RTMPT), see package rtmpt.
 	Tunnel bool
+	// Encrypt: RTMPE, the encrypted handshake and RC4 (package handshake).
+	Encrypt bool
 }
 
 // schemes are the URL schemes OnAir's RTMP client speaks.
@@ -20,6 +23,8 @@ var schemes = [...]Scheme{
 	{Name: "rtmps", Port: "443", TLS: true},
 	{Name: "rtmpt", Port: "80", Tunnel: true},
 	{Name: "rtmpts", Port: "443", TLS: true, Tunnel: true},
+	{Name: "rtmpe", Port: "1935", Encrypt: true},
+	{Name: "rtmpte", Port: "80", Tunnel: true, Encrypt: true},
 }
 
 // LookupScheme finds name, in any case, among the schemes the client
@@ -33,7 +38,7 @@ func LookupScheme(name string) (Scheme, bool) {
 	return Scheme{}, false
 }
 
-// SchemeNames lists the schemes for messages: "rtmp, rtmps, rtmpt or rtmpts".
+// SchemeNames lists the schemes for messages: "rtmp, rtmps, …, rtmpe or rtmpte".
 func SchemeNames() string {
 	var b strings.Builder
 	for i, s := range schemes {

@@ -63,7 +63,14 @@ type ServerSession struct {
 	role     int // 0 none, 1 publishing, 2 playing
 	stopped  bool
 	playing  chan struct{}
+	// encrypted: the client came over RTMPE; set by Serve after the
+	// handshake, read by the handler it calls.
+	encrypted bool
 }
+
+// Encrypted says whether the client came over RTMPE (known once the
+// handler is called).
+func (s *ServerSession) Encrypted() bool { return s.encrypted }
 
 // ErrProtocol is returned by Serve when the peer breaks the protocol.
 var ErrProtocol = errors.New("RTMP protocol error")
@@ -107,9 +114,16 @@ func (s *ServerSession) Serve(h ServerHandler) error {
 		s.fail(err)
 		return fmt.Errorf("handshake with %s: %w", s.peer, err)
 	}
-	s.cfg.Logger.Debug("rtmp handshake", "remote", s.peer, "digest", info.Digest, "client_version", fmt.Sprintf("%d.%d.%d.%d", info.PeerVersion[0], info.PeerVersion[1], info.PeerVersion[2], info.PeerVersion[3]))
+	s.cfg.Logger.Debug("rtmp handshake", "remote", s.peer, "type", info.Type, "digest", info.Digest, "client_version", fmt.Sprintf("%d.%d.%d.%d", info.PeerVersion[0], info.PeerVersion[1], info.PeerVersion[2], info.PeerVersion[3]))
 	_ = s.nc.SetWriteDeadline(time.Time{})
-	r, err := chunk.NewReader(bufio.NewReaderSize(newRawReader(s.nc), 64*1024), chunk.ReaderConfig{MaxMessageLength: s.cfg.MaxMessageLength, MaxPartialMessages: 16})
+	var in io.Reader = newRawReader(s.nc)
+	if info.Encrypted() {
+		enc := info.Wrap(s.nc)
+		s.useEncryption(enc)
+		in = enc
+	}
+	s.encrypted = info.Encrypted()
+	r, err := chunk.NewReader(bufio.NewReaderSize(in, 64*1024), chunk.ReaderConfig{MaxMessageLength: s.cfg.MaxMessageLength, MaxPartialMessages: 16})
 	if err != nil {
 		return err
 	}

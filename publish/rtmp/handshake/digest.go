@@ -68,12 +68,22 @@ func findDigest(p []byte, key []byte) (pos int, s scheme, ok bool) {
 }
 
 // sign makes p (Size bytes, random) the answer to a peer whose digest is
-// peerDigest: its last 32 bytes become HMAC(HMAC(key, peerDigest), p[:1504]).
-func sign(p, peerDigest, key []byte) {
-	copy(p[Size-32:], mac(mac(key, peerDigest), p[:Size-32]))
+// peerDigest: its last 32 bytes become HMAC(HMAC(key, peerDigest),
+// p[:1504]), passed through XTEA for an RTMPE type 8 handshake.
+func sign(p, peerDigest, key []byte, typ byte) {
+	copy(p[Size-32:], signature(p, peerDigest, key, typ))
 }
 
 // signed says whether p is the answer to peerDigest under key.
-func signed(p, peerDigest, key []byte) bool {
-	return hmac.Equal(p[Size-32:], mac(mac(key, peerDigest), p[:Size-32]))
+func signed(p, peerDigest, key []byte, typ byte) bool {
+	return hmac.Equal(p[Size-32:], signature(p, peerDigest, key, typ))
+}
+
+func signature(p, peerDigest, key []byte, typ byte) []byte {
+	k := mac(key, peerDigest)
+	sig := mac(k, p[:Size-32])
+	if typ == versionXTEA {
+		xteaSign(sig, k)
+	}
+	return sig
 }

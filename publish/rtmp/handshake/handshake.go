@@ -10,14 +10,16 @@
 //     FFmpeg's client sends it and, when it plays, checks the server's.
 //
 // Server answers in the form the client used; Client sends the digest form
-// and follows the server's answer. The encrypted forms (RTMPE, C0 = 6 or
-// 8) are refused with ErrEncrypted for now.
+// and follows the server's answer. Both ends also speak RTMPE (rtmpe.go,
+// C0 = 6 or 8): a Diffie-Hellman exchange in C1 and S1, then RC4 on
+// everything after the handshake (Info.Wrap).
 package handshake
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Size is the size of C1, S1, C2 and S2.
@@ -36,20 +38,21 @@ const (
 var ErrVersion = errors.New("not an RTMP handshake")
 
 // ErrEncrypted is returned when the peer asks for an encrypted (RTMPE)
-// handshake, which OnAir does not speak yet.
-var ErrEncrypted = errors.New("encrypted RTMP (RTMPE) handshake not supported")
+// handshake where none is expected (a plain client gets an RTMPE S0), or
+// of a type OnAir does not speak (9, Blowfish).
+var ErrEncrypted = errors.New("encrypted RTMP (RTMPE) handshake not expected")
 
 // ErrDigest is returned by Client when the server answers in the digest
 // form with a signature that does not match.
 var ErrDigest = errors.New("RTMP handshake signature does not match")
 
-// readFirst reads a version byte into p[0], checks it, then the rest of
-// p; first and rest name them for errors ("C0", "C1").
-func readFirst(r io.Reader, p []byte, first, rest string) error {
+// readFirst reads a version byte into p[0], checks it is one of want,
+// then the rest of p; first and rest name them for errors ("C0", "C1").
+func readFirst(r io.Reader, p []byte, first, rest string, want ...byte) error {
 	if _, err := io.ReadFull(r, p[:1]); err != nil {
 		return fmt.Errorf("reading %s: %w", first, err)
 	}
-	if p[0] != versionPlain {
+	if !slices.Contains(want, p[0]) {
 		return versionErr(p[0])
 	}
 	if _, err := io.ReadFull(r, p[1:]); err != nil {
@@ -60,8 +63,13 @@ func readFirst(r io.Reader, p []byte, first, rest string) error {
 
 func versionErr(v byte) error {
 	switch v {
-	case versionEncrypted, versionXTEA, versionBlowfish:
+	case versionEncrypted, versionXTEA:
 		return fmt.Errorf("%w (version byte %d)", ErrEncrypted, v)
+	case versionBlowfish:
+		return fmt.Errorf("%w: type 9 (Blowfish-signed) is not supported", ErrEncrypted)
 	}
 	return fmt.Errorf("%w: version byte %d, want 3", ErrVersion, v)
 }
+
+// cipherStream is an RC4 cipher (crypto/rc4.Cipher).
+type cipherStream interface{ XORKeyStream(dst, src []byte) }

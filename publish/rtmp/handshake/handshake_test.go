@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"runtime"
 	"testing"
@@ -135,8 +136,9 @@ func TestBadHandshakes(t *testing.T) {
 		in   []byte
 		want error
 	}{
-		{"RTMPE C0", append([]byte{6}, make([]byte, Size)...), ErrEncrypted},
-		{"RTMPE XTEA C0", []byte{8}, ErrEncrypted},
+		{"RTMPE C1 without a digest", append([]byte{6}, make([]byte, 2*Size)...), ErrDigest},
+		{"truncated RTMPE C1", append([]byte{8}, make([]byte, 700)...), io.ErrUnexpectedEOF},
+		{"Blowfish C0", []byte{9}, ErrEncrypted},
 		{"HTTP instead of RTMP", []byte("GET / HTTP/1.1\r\n\r\n"), ErrVersion},
 		{"truncated C1", append([]byte{3}, make([]byte, 100)...), io.ErrUnexpectedEOF},
 		{"nothing", nil, io.EOF},
@@ -191,6 +193,8 @@ func FuzzServer(f *testing.F) {
 	imprint(digest[1:1+Size], scheme0, playerTextKey())
 	f.Add(digest)
 	f.Add([]byte{6})
+	f.Add(rtmpeC1(f, 6, nil))
+	f.Add(rtmpeC1(f, 8, big.NewInt(1)))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		_, err := Server(&fakeRW{in: bytes.NewReader(in)}, Config{})
 		if len(in) >= 1+2*Size && in[0] == 3 && err != nil {
@@ -204,7 +208,9 @@ func FuzzServer(f *testing.F) {
 func FuzzClient(f *testing.F) {
 	f.Add(append([]byte{3}, make([]byte, 2*Size)...))
 	f.Add([]byte{3, 0, 0, 0, 0, 4, 5, 0, 1})
+	f.Add(append(rtmpeC1(f, 6, nil), make([]byte, Size)...))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		_, _ = Client(&fakeRW{in: bytes.NewReader(in)}, Config{})
+		_, _ = Client(&fakeRW{in: bytes.NewReader(in)}, Config{Type: 8})
 	})
 }
