@@ -707,6 +707,12 @@ func checkLive(t *testing.T, cfg Config) *Player {
 		maxJoined, maxAll = 50, 60
 	case tunnel:
 		maxJoined = 15
+	case cfg.FFmpegRTMP:
+		// FFmpeg's RTMP client starts slowly (a second or two to the
+		// first picture) and then delivers what it held in a burst: under
+		// -race on a loaded machine, 24 audio blocks of it came too late
+		// and were dropped once joined (two CI runs saw this).
+		maxJoined = 30
 	}
 	within(t, "dropped once joined", st.Dropped-s0.Dropped, 0, maxJoined)
 	within(t, "dropped in all", st.Dropped, 0, maxAll)

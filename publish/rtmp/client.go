@@ -102,15 +102,17 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	deadline := time.Now().Add(cfg.Timeout)
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	nc, err := dial(dctx, cfg)
+	raw, err := dial(dctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	// Tear the connection down if ctx ends while setting up.
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	// Tear the connection down if ctx ends while setting up (closing raw
+	// ends an RTMPE connection over it too).
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
-	if nc, err = clientHandshake(nc, cfg, deadline); err != nil {
-		nc.Close()
+	nc, err := clientHandshake(raw, cfg, deadline)
+	if err != nil {
+		raw.Close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
