@@ -143,6 +143,21 @@ func toneFreq(samples []float64, rate float64, candidates []float64) (best, leve
 	return best, level
 }
 
+// medianToneLevel is the median of hz's amplitude (toneFreq) over the
+// 100 ms windows of samples at 48 kHz.
+func medianToneLevel(samples []float64, hz float64) float64 {
+	var levels []float64
+	for i := 0; i+4800 <= len(samples); i += 4800 {
+		_, l := toneFreq(samples[i:i+4800], 48000, []float64{hz})
+		levels = append(levels, l)
+	}
+	if len(levels) == 0 {
+		return 0
+	}
+	slices.Sort(levels)
+	return levels[len(levels)/2]
+}
+
 // lastJSON parses the last line of --stats-json output.
 func lastJSON(t *testing.T, out string) map[string]any {
 	t.Helper()
@@ -321,8 +336,14 @@ func TestLiveMonitorAndMic(t *testing.T) {
 				t.Fatalf("decoded %d samples, want 2 s", len(samples))
 			}
 			// Skip the first half second: the monitor may start silent.
+			// Each tone's level is the median over 100 ms windows: one
+			// window over all of it adds coherently, and a glitch of the
+			// sound server's on a loaded machine (pacat late, a phase
+			// jump) then cancels most of it although the tone is there
+			// (a CI run read 0.017 while onair's meter showed the tone
+			// steady at -21 dBFS throughout).
 			for _, hz := range []float64{440, 550, 660, 770, 880, 1000} {
-				_, level := toneFreq(samples[24000:], 48000, []float64{hz})
+				level := medianToneLevel(samples[24000:], hz)
 				want := slices.Contains(c.hz, hz)
 				if want && level < 0.02 || !want && level > 0.01 {
 					t.Errorf("decoded audio: %v Hz at %.3f; want tones at %v only", hz, level, c.hz)
