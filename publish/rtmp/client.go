@@ -195,7 +195,7 @@ func isTimeout(err error) bool {
 
 // clientHandshake runs the handshake on nc, by deadline: it returns the
 // connection to go on with (an RTMPE one over nc with cfg.Encrypt), or
-// nc and the error.
+// the error.
 func clientHandshake(nc net.Conn, cfg Config, deadline time.Time) (net.Conn, error) {
 	_ = nc.SetDeadline(deadline)
 	hc := handshake.Config{}
@@ -205,9 +205,9 @@ func clientHandshake(nc net.Conn, cfg Config, deadline time.Time) (net.Conn, err
 	info, err := handshake.Client(nc, hc)
 	if err != nil {
 		if isTimeout(err) {
-			return nc, fmt.Errorf("no RTMP handshake from %s within %v: %w", cfg.Addr, cfg.Timeout, ErrTimeout)
+			return nil, fmt.Errorf("no RTMP handshake from %s within %v: %w", cfg.Addr, cfg.Timeout, ErrTimeout)
 		}
-		return nc, fmt.Errorf("RTMP handshake with %s failed: %w", cfg.Addr, readableErr(err))
+		return nil, fmt.Errorf("RTMP handshake with %s failed: %w", cfg.Addr, readableErr(err))
 	}
 	_ = nc.SetDeadline(time.Time{})
 	cfg.Logger.Debug("rtmp handshake", "server", cfg.Addr, "type", info.Type, "digest", info.Digest)

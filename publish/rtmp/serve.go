@@ -63,14 +63,7 @@ type ServerSession struct {
 	role     int // 0 none, 1 publishing, 2 playing
 	stopped  bool
 	playing  chan struct{}
-	// encrypted: the client came over RTMPE; set by Serve after the
-	// handshake, read by the handler it calls.
-	encrypted bool
 }
-
-// Encrypted says whether the client came over RTMPE (known once the
-// handler is called).
-func (s *ServerSession) Encrypted() bool { return s.encrypted }
 
 // ErrProtocol is returned by Serve when the peer breaks the protocol.
 var ErrProtocol = errors.New("RTMP protocol error")
@@ -122,7 +115,6 @@ func (s *ServerSession) Serve(h ServerHandler) error {
 		s.useEncryption(enc)
 		in = enc
 	}
-	s.encrypted = info.Encrypted()
 	r, err := chunk.NewReader(bufio.NewReaderSize(in, 64*1024), chunk.ReaderConfig{MaxMessageLength: s.cfg.MaxMessageLength, MaxPartialMessages: 16})
 	if err != nil {
 		return err

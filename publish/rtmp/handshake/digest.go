@@ -20,12 +20,18 @@ const (
 
 // digestPos is where the digest sits in p (Size bytes) under s.
 func digestPos(p []byte, s scheme) int {
-	off, base := 8, 12
 	if s == scheme1 {
-		off, base = 772, 776
+		return offsetAt(p, 772, 728, 776)
 	}
+	return offsetAt(p, 8, 728, 12)
+}
+
+// offsetAt is where the packet p puts something: the sum of its four
+// bytes at off, modulo mod, plus base (the digest's and the RTMPE key's
+// positions are both found so).
+func offsetAt(p []byte, off, mod, base int) int {
 	sum := int(p[off]) + int(p[off+1]) + int(p[off+2]) + int(p[off+3])
-	return sum%728 + base
+	return sum%mod + base
 }
 
 // mac is HMAC-SHA256 of the parts under key.

@@ -20,12 +20,10 @@ import (
 
 // dhPos is where the public key sits in p (Size bytes) under s.
 func dhPos(p []byte, s scheme) int {
-	off, base := 768, 8
 	if s == scheme0 {
-		off, base = 1532, 772
+		return offsetAt(p, 1532, 632, 772)
 	}
-	sum := int(p[off]) + int(p[off+1]) + int(p[off+2]) + int(p[off+3])
-	return sum%632 + base
+	return offsetAt(p, 768, 632, 8)
 }
 
 // rc4Pair makes the two RC4 ciphers from the shared secret and both public

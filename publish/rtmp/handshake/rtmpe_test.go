@@ -111,10 +111,14 @@ func TestRTMPEBothEnds(t *testing.T) {
 			for _, w := range []struct {
 				from, to net.Conn
 			}{{cc, sc}, {sc, cc}, {cc, sc}} {
-				go func() { _, _ = w.from.Write(msg) }()
+				// One write at a time on a Conn (its rule): this one ends
+				// before the next round writes.
+				wrote := make(chan error, 1)
+				go func() { _, err := w.from.Write(msg); wrote <- err }()
 				got := make([]byte, len(msg))
-				if _, err := io.ReadFull(w.to, got); err != nil || !bytes.Equal(got, msg) {
-					t.Fatalf("through RTMPE: %v, equal %v", err, bytes.Equal(got, msg))
+				_, err := io.ReadFull(w.to, got)
+				if werr := <-wrote; err != nil || werr != nil || !bytes.Equal(got, msg) {
+					t.Fatalf("through RTMPE: read %v, write %v, equal %v", err, werr, bytes.Equal(got, msg))
 				}
 			}
 			if wire.Len() != 2*len(msg) || bytes.Contains(wire.Bytes(), []byte("onair onair")) {
