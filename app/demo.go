@@ -25,7 +25,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		size     = fs.String("size", "1280x720", "output size: WxH or sd, hd, fhd, uhd")
 		fpsS     = fs.String("fps", "30", "frame rate")
 		vbitrate = fs.String("vbitrate", "2500k", "video bitrate")
-		preset   = fs.String("preset", "veryfast", "x264 preset")
+		preset   = fs.String("preset", "veryfast", "x264/x265 preset")
+		vcodec   = fs.String("vcodec", "h264", "video codec: h264 or hevc (Enhanced RTMP)")
+		acodec   = fs.String("acodec", "aac", "audio codec: aac or opus (Enhanced RTMP)")
 		latency  = fs.String("latency", "low", "player latency: low or normal")
 		rtmpAddr = fs.String("rtmp", "127.0.0.1:0", "loopback RTMP address (port 0: any free port)")
 		httpAddr = fs.String("http", "127.0.0.1:0", "loopback HTTP address")
@@ -80,8 +82,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"rtmpe":  "rtmpe://" + srv.RTMPAddr(),
 		"rtmpte": "rtmpte://" + srv.HTTPAddr(),
 	}[*via] + "/live/preview"
+	vc, err := engine.ParseVideoCodec(*vcodec)
+	if err != nil {
+		return err
+	}
+	ac, err := engine.ParseAudioCodec(*acodec)
+	if err != nil {
+		return err
+	}
 	b, err := engine.Start(ctx, engine.Config{
 		Video: "testsrc", Audio: "tone", Width: w, Height: h, FPS: fps, VideoBitrate: vb, AudioBitrate: 128_000,
+		VideoCodec: vc, AudioCodec: ac,
 		Preset: *preset, Profile: "high", KeyInterval: 2 * time.Second, URLs: []string{url}, Insecure: true, Logger: log,
 	})
 	if err != nil {

@@ -23,6 +23,9 @@ const (
 	prefVBitrate       = "studio.vbitrate"
 	prefABitrate       = "studio.abitrate"
 	prefPreset         = "studio.preset"
+	prefVCodec         = "studio.vcodec" // h264, hevc
+	prefACodec         = "studio.acodec" // aac, opus
+	prefTrustEnhanced  = "dest.trust_enhanced"
 	prefKeyint         = "studio.keyint"
 	prefServer         = "dest.server" // empty: the loopback server's rtmp://ADDR/live
 	prefKey            = "dest.key"
@@ -37,6 +40,46 @@ const (
 	prefLoopback       = "loopback.on"
 	maxRecentURLs      = 10
 )
+
+// codecChoice is one entry of a codec picker: its label and the
+// --vcodec/--acodec value.
+type codecChoice struct{ label, spec string }
+
+var (
+	videoCodecChoices = []codecChoice{{"H.264", "h264"}, {"HEVC (Enhanced RTMP)", "hevc"}}
+	audioCodecChoices = []codecChoice{{"AAC", "aac"}, {"Opus (Enhanced RTMP)", "opus"}}
+)
+
+func videoCodecLabels() []string { return codecLabels(videoCodecChoices) }
+func audioCodecLabels() []string { return codecLabels(audioCodecChoices) }
+
+func codecLabels(cs []codecChoice) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.label
+	}
+	return out
+}
+
+// codecLabel is the label of spec (the first choice for an unknown one).
+func codecLabel(cs []codecChoice, spec string) string {
+	for _, c := range cs {
+		if c.spec == spec {
+			return c.label
+		}
+	}
+	return cs[0].label
+}
+
+// codecSpec is the spec of label (the first choice's for an unknown one).
+func codecSpec(cs []codecChoice, label string) string {
+	for _, c := range cs {
+		if c.label == label {
+			return c.spec
+		}
+	}
+	return cs[0].spec
+}
 
 // sizePreset is one choice of the output size picker.
 type sizePreset struct{ label, size string }

@@ -31,6 +31,7 @@ type studioView struct {
 	pace       *framePacer        // the preview's rate (gui_pace.go)
 
 	videoSel, audioSel, sizeSel, presetSel *widget.Select
+	vcodecSel, acodecSel                   *widget.Select
 	filePath, title                        *widget.Entry
 	clockChk, cursorChk                    *widget.Check
 	refreshBtn                             *widget.Button
@@ -40,7 +41,7 @@ type studioView struct {
 	previewOn                              atomic.Bool    // the tab shows: the broadcast's tap feeds the preview
 	custom, fps, vbitrate, abitrate        *widget.Entry
 	keyint, server, key                    *widget.Entry
-	insecure                               *widget.Check
+	insecure, trustEnhanced                *widget.Check
 	serviceSel                             *widget.Select
 	liveBtn, recBtn                        *widget.Button
 	recLbl                                 *widget.Label   // time recorded and file size
@@ -153,6 +154,12 @@ func newStudioView(g *gui) *studioView {
 	s.abitrate = widget.NewEntry()
 	s.abitrate.SetText(prefString(p, prefABitrate, "128k"))
 	s.abitrate.OnChanged = save(prefABitrate)
+	s.vcodecSel = widget.NewSelect(videoCodecLabels(), nil)
+	s.vcodecSel.SetSelected(codecLabel(videoCodecChoices, prefString(p, prefVCodec, "h264")))
+	s.vcodecSel.OnChanged = func(v string) { g.setString(prefVCodec, codecSpec(videoCodecChoices, v)) }
+	s.acodecSel = widget.NewSelect(audioCodecLabels(), nil)
+	s.acodecSel.SetSelected(codecLabel(audioCodecChoices, prefString(p, prefACodec, "aac")))
+	s.acodecSel.OnChanged = func(v string) { g.setString(prefACodec, codecSpec(audioCodecChoices, v)) }
 	s.presetSel = widget.NewSelect(encode.Presets(), nil)
 	s.presetSel.SetSelected(prefString(p, prefPreset, "veryfast"))
 	s.presetSel.OnChanged = save(prefPreset)
@@ -190,6 +197,8 @@ func newStudioView(g *gui) *studioView {
 	}
 	s.insecure = widget.NewCheck("Accept a self-signed certificate (rtmps)", func(v bool) { g.setBool(prefInsecure, v) })
 	s.insecure.SetChecked(p.Bool(prefInsecure))
+	s.trustEnhanced = widget.NewCheck("The server takes HEVC/Opus without announcing Enhanced RTMP", func(v bool) { g.setBool(prefTrustEnhanced, v) })
+	s.trustEnhanced.SetChecked(p.Bool(prefTrustEnhanced))
 
 	s.liveBtn = widget.NewButtonWithIcon("Go Live", theme.MediaRecordIcon(), s.toggleLive)
 	s.liveBtn.Importance = widget.HighImportance
@@ -222,14 +231,16 @@ func newStudioView(g *gui) *studioView {
 		widget.NewFormItem("Frame rate", s.fps),
 		widget.NewFormItem("Video bitrate", s.vbitrate),
 		widget.NewFormItem("Audio bitrate", s.abitrate),
-		widget.NewFormItem("x264 preset", s.presetSel),
+		widget.NewFormItem("Video codec", s.vcodecSel),
+		widget.NewFormItem("Audio codec", s.acodecSel),
+		widget.NewFormItem("Encoder preset", s.presetSel),
 		widget.NewFormItem("Keyframe every", s.keyint),
 	))
 	s.destCard = widget.NewCard("Destination", "", container.NewVBox(form(
 		widget.NewFormItem("Service", s.serviceSel),
 		widget.NewFormItem("Server", s.server),
 		widget.NewFormItem("Stream key", s.key),
-	), s.insecure))
+	), s.insecure, s.trustEnhanced))
 	settings := container.NewVScroll(container.NewVBox(source, output, s.destCard))
 	destList := s.newDestList()
 
@@ -265,7 +276,9 @@ func (s *studioView) form() studioForm {
 		filePath: s.filePath.Text, title: s.title.Text, clock: s.clockChk.Checked, pointer: s.cursorChk.Checked,
 		size: s.sizeSel.Selected, custom: s.custom.Text, fps: s.fps.Text, vbitrate: s.vbitrate.Text,
 		abitrate: s.abitrate.Text, preset: s.presetSel.Selected, keyint: s.keyint.Text,
-		server: s.server.Text, key: s.key.Text, insecure: s.insecure.Checked, service: s.serviceID(),
+		vcodec: codecSpec(videoCodecChoices, s.vcodecSel.Selected), acodec: codecSpec(audioCodecChoices, s.acodecSel.Selected),
+		trustEnhanced: s.trustEnhanced.Checked,
+		server:        s.server.Text, key: s.key.Text, insecure: s.insecure.Checked, service: s.serviceID(),
 	}
 }
 
@@ -411,7 +424,7 @@ func (s *studioView) setLoopbackURL(u string) {
 func (s *studioView) setForm(enabled bool) {
 	// The destination's fields follow the selected row (setEditor).
 	for _, w := range []fyne.Disableable{s.videoSel, s.audioSel, s.sizeSel, s.fps, s.vbitrate, s.abitrate,
-		s.presetSel, s.keyint, s.insecure, s.filePath, s.refreshBtn, s.title, s.clockChk, s.cursorChk} {
+		s.presetSel, s.keyint, s.insecure, s.filePath, s.vcodecSel, s.acodecSel, s.trustEnhanced, s.refreshBtn, s.title, s.clockChk, s.cursorChk} {
 		if enabled {
 			w.Enable()
 		} else {

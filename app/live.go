@@ -36,7 +36,11 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		vbitrate = fs.String("vbitrate", "2500k", "video bitrate (CBR)")
 		abitrate = fs.String("abitrate", "128k", "audio bitrate")
 		dbr      = fs.Bool("dynamic-bitrate", true, "lower the video bitrate while the connection cannot carry it, and raise it back after (--dynamic-bitrate=false: keep --vbitrate)")
-		preset   = fs.String("preset", "veryfast", "x264 preset: "+strings.Join(encode.Presets(), ", "))
+		vcodec   = fs.String("vcodec", "h264", "video codec: h264, or hevc (Enhanced RTMP: the server must support it)")
+		acodec   = fs.String("acodec", "aac", "audio codec: aac, or opus (Enhanced RTMP, 48 kHz)")
+		opusFr   = fs.Duration("opus-frame", 10*time.Millisecond, "Opus frame duration: 10ms or 20ms")
+		trustE   = fs.Bool("trust-enhanced", false, "send HEVC/Opus to a server that does not announce Enhanced RTMP (MediaMTX, SRS 6 forward it without saying so)")
+		preset   = fs.String("preset", "veryfast", "x264/x265 preset: "+strings.Join(encode.Presets(), ", "))
 		keyint   = fs.Duration("keyint", 2*time.Second, "keyframe interval")
 		profile  = fs.String("profile", "high", "H.264 profile: baseline, main, high")
 		duration = fs.Duration("duration", 0, "stop after this long (0: until Ctrl-C)")
@@ -72,6 +76,14 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	vc, err := engine.ParseVideoCodec(*vcodec)
+	if err != nil {
+		return err
+	}
+	ac, err := engine.ParseAudioCodec(*acodec)
+	if err != nil {
+		return err
+	}
 	if !encode.ValidPreset(*preset) {
 		return fmt.Errorf("preset %q: want one of %s", *preset, strings.Join(encode.Presets(), ", "))
 	}
@@ -79,6 +91,7 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Video: *video, Audio: *audio, Mix: mix, PiP: *pip, OverlayText: *title, OverlayClock: *clock, HideCursor: *noCursor, Fit: *fit,
 		Width: w, Height: h, FPS: fps,
 		VideoBitrate: vb, AudioBitrate: ab, Preset: *preset, Profile: *profile, KeyInterval: *keyint,
+		VideoCodec: vc, AudioCodec: ac, OpusFrame: *opusFr, TrustEnhanced: *trustE,
 		URLs: to, Record: *recPath, Insecure: *insecure,
 		FixedBitrate: !*dbr,
 	}
@@ -116,8 +129,8 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if *recPath != "" {
 			what = append(what, "recording to "+*recPath)
 		}
-		fmt.Fprintf(stderr, "onair: %s (%s %dx%d %.4g fps, %s video, %s %s audio); Ctrl-C stops\n",
-			strings.Join(what, ", "), *video, w, h, fps, *vbitrate, *audio, *abitrate)
+		fmt.Fprintf(stderr, "onair: %s (%s %dx%d %.4g fps, %s %s video, %s %s %s audio); Ctrl-C stops\n",
+			strings.Join(what, ", "), *video, w, h, fps, *vbitrate, vc, *audio, *abitrate, ac)
 	}
 	runErr := report(ctx, b, *stats, len(cfg.URLs) == 0, cfg.VideoBitrate, stdout, stderr)
 	b.Close()

@@ -31,10 +31,15 @@ type studioForm struct {
 	abitrate string
 	preset   string
 	keyint   string
-	server   string // rtmp://host/app
-	key      string // the stream key: a secret
-	insecure bool
-	service  string // a publish/services ID; "" for Custom (the server as typed)
+	vcodec   string // h264, hevc
+	acodec   string // aac, opus
+	// trustEnhanced: send HEVC/Opus where the server does not announce
+	// Enhanced RTMP.
+	trustEnhanced bool
+	server        string // rtmp://host/app
+	key           string // the stream key: a secret
+	insecure      bool
+	service       string // a publish/services ID; "" for Custom (the server as typed)
 }
 
 // videoSpec is the chosen video source as a --video spec.
@@ -134,6 +139,14 @@ func (f studioForm) media() (engine.Config, error) {
 	if err != nil {
 		return c, err
 	}
+	vc, err := engine.ParseVideoCodec(f.vcodec)
+	if err != nil {
+		return c, err
+	}
+	ac, err := engine.ParseAudioCodec(f.acodec)
+	if err != nil {
+		return c, err
+	}
 	svc, isSvc, err := f.chosenService()
 	if err != nil {
 		return c, err
@@ -144,6 +157,7 @@ func (f studioForm) media() (engine.Config, error) {
 		HideCursor: !f.pointer,
 		Width:      out.width, Height: out.height, FPS: out.fps, VideoBitrate: out.bitrate, AudioBitrate: ab,
 		Preset: f.preset, Profile: studioProfile(svc, isSvc), KeyInterval: ki,
+		VideoCodec: vc, AudioCodec: ac, TrustEnhanced: f.trustEnhanced,
 		Insecure: f.insecure,
 	}, nil
 }

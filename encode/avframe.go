@@ -81,7 +81,8 @@ func makeWritable(f *astiav.Frame) error {
 	return nil
 }
 
-// copyPlanarFloats copies samples into plane ch of an FLTP frame.
+// copyPlanarFloats copies samples into data plane ch of a float frame: one
+// channel of an FLTP frame, or (ch 0) all of an interleaved FLT one.
 func copyPlanarFloats(dst *astiav.Frame, ch int, samples []float32) {
 	if len(samples) == 0 {
 		return

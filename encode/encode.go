@@ -1,7 +1,8 @@
 // Package encode turns raw media.VideoFrame and media.AudioFrame values into
-// media.Packet values: H.264 through libx264 and AAC-LC through FFmpeg's
-// native encoder, both via go-astiav. Conversion and scaling to the
-// encoder's size and pixel format go through swscale.
+// media.Packet values, via go-astiav: H.264 through libx264 (the default) or
+// HEVC through libx265 (hevc.go), and AAC-LC through FFmpeg's native encoder
+// (the default) or Opus through libopus (opus.go). Conversion and scaling
+// to the encoder's size and pixel format go through swscale.
 //
 // Encoders are synchronous and not safe for concurrent use: one goroutine
 // (the stage that owns them) calls Encode and Close.

@@ -15,7 +15,7 @@ import (
 // the time base its timestamps count in, and how errors name it. It is
 // set up by open and allocFrame and torn down by free.
 type encoder struct {
-	name  string // in errors: "the AAC encoder", "libx264"
+	name  string // in errors: "the AAC encoder", "libx264", "libx265", "libopus"
 	codec media.Codec
 	tb    astiav.Rational
 	cc    *astiav.CodecContext
@@ -75,8 +75,9 @@ func (e *encoder) send(f *astiav.Frame) ([]*media.Packet, error) {
 }
 
 // receive takes every packet the encoder has ready (into e.pkt, then
-// copied out), stamped from its time base. AAC packets are all keyframes;
-// H.264 ones say so in their flags.
+// copied out), stamped from its time base. Audio packets (AAC, Opus) are
+// all keyframes; H.264 and HEVC ones say so in their flags (IDR, and for
+// HEVC any IRAP picture).
 func (e *encoder) receive() ([]*media.Packet, error) {
 	var out []*media.Packet
 	for {
@@ -91,7 +92,7 @@ func (e *encoder) receive() ([]*media.Packet, error) {
 			Codec: e.codec,
 			PTS:   media.FromTimeBase(e.pkt.Pts(), e.tb.Num(), e.tb.Den()),
 			DTS:   media.FromTimeBase(e.pkt.Dts(), e.tb.Num(), e.tb.Den()),
-			Key:   e.codec == media.CodecAAC || e.pkt.Flags().Has(astiav.PacketFlagKey),
+			Key:   !e.codec.IsVideo() || e.pkt.Flags().Has(astiav.PacketFlagKey),
 			Data:  append([]byte(nil), e.pkt.Data()...),
 		})
 		e.pkt.Unref()

@@ -15,12 +15,13 @@ import (
 	"onair/internal/media"
 )
 
-// Presets lists libx264's speed presets, fastest first.
+// Presets lists the speed presets, fastest first: libx264 and libx265 have
+// the same ones.
 func Presets() []string {
 	return []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
 }
 
-// ValidPreset reports whether p is a libx264 preset name.
+// ValidPreset reports whether p is a libx264 (and libx265) preset name.
 func ValidPreset(p string) bool {
 	for _, q := range Presets() {
 		if p == q {
@@ -33,30 +34,45 @@ func ValidPreset(p string) bool {
 // VideoConfig configures a VideoEncoder. Zero fields take the documented
 // defaults.
 type VideoConfig struct {
+	// Codec is media.CodecH264 (libx264), the default when zero, or
+	// media.CodecHEVC (libx265; see hevc.go for what differs).
+	Codec media.Codec
 	// Width and Height of the encoded picture; both even. Required.
 	Width, Height int
 	// FPS is the nominal frame rate. Required.
 	FPS float64
 	// Bitrate in bits per second. Default 2_500_000.
 	Bitrate int
-	// Preset is a libx264 preset. Default "veryfast".
+	// Preset is a libx264 or libx265 preset (Presets). Default "veryfast".
 	Preset string
-	// Tune is a libx264 tune; default "zerolatency". "none" disables tuning.
+	// Tune is a libx264 or libx265 tune; default "zerolatency". "none"
+	// disables tuning.
 	Tune string
-	// Profile: "baseline", "main" or "high". Default "high".
+	// Profile: "baseline", "main" or "high" for H.264, default "high";
+	// "main" (the default) and nothing else for HEVC.
 	Profile string
 	// KeyInterval is the time between keyframes. Default 2 s.
 	KeyInterval time.Duration
 	// BFrames is the number of B-frames. Zero (the default) in low-latency
 	// mode; B-frames make DTS differ from PTS.
 	BFrames int
-	// Threads for libx264; 0 lets it choose.
+	// Threads for libx264, 0 letting it choose. For HEVC it sizes
+	// libx265's worker pool (wavefront rows of one picture), 0 meaning one
+	// thread per core; libx265 always runs one frame thread, as more delay
+	// the output by a frame each.
 	Threads int
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
 
 func (c *VideoConfig) setDefaults() error {
+	switch c.Codec {
+	case 0:
+		c.Codec = media.CodecH264
+	case media.CodecH264, media.CodecHEVC:
+	default:
+		return fmt.Errorf("video codec %v: want h264 or hevc: %w", c.Codec, ErrInvalidConfig)
+	}
 	if c.Width <= 0 || c.Height <= 0 || c.Width%2 != 0 || c.Height%2 != 0 || c.Width > 8192 || c.Height > 8192 {
 		return fmt.Errorf("size %dx%d: want even width and height from 2 to 8192: %w", c.Width, c.Height, ErrInvalidConfig)
 	}
@@ -78,13 +94,22 @@ func (c *VideoConfig) setDefaults() error {
 	if c.Tune == "" {
 		c.Tune = "zerolatency"
 	}
-	if c.Profile == "" {
-		c.Profile = "high"
-	}
-	switch c.Profile {
-	case "baseline", "main", "high":
-	default:
-		return fmt.Errorf("profile %q: want baseline, main or high: %w", c.Profile, ErrInvalidConfig)
+	if c.Codec == media.CodecHEVC {
+		if c.Profile == "" {
+			c.Profile = "main"
+		}
+		if c.Profile != "main" {
+			return fmt.Errorf("HEVC profile %q: OnAir encodes HEVC in the main profile (8-bit 4:2:0) only: %w", c.Profile, ErrInvalidConfig)
+		}
+	} else {
+		if c.Profile == "" {
+			c.Profile = "high"
+		}
+		switch c.Profile {
+		case "baseline", "main", "high":
+		default:
+			return fmt.Errorf("profile %q: want baseline, main or high: %w", c.Profile, ErrInvalidConfig)
+		}
 	}
 	if c.KeyInterval == 0 {
 		c.KeyInterval = 2 * time.Second
@@ -95,6 +120,9 @@ func (c *VideoConfig) setDefaults() error {
 	if c.BFrames < 0 || c.BFrames > 16 {
 		return fmt.Errorf("b-frames %d: want 0 to 16: %w", c.BFrames, ErrInvalidConfig)
 	}
+	if c.Threads < 0 || c.Threads > 256 {
+		return fmt.Errorf("threads %d: want 0 to 256: %w", c.Threads, ErrInvalidConfig)
+	}
 	c.Logger = logx.OrDiscard(c.Logger)
 	return nil
 }
@@ -103,7 +131,7 @@ func (c *VideoConfig) setDefaults() error {
 func videoTimeBase() astiav.Rational { return astiav.NewRational(1, 90000) }
 
 // VideoEncoder encodes YUV420P (or, through swscale, any supported format
-// and size) to H.264.
+// and size) to H.264 or HEVC.
 type VideoEncoder struct {
 	encoder // frame: encoder-sized YUV420P
 	cfg     VideoConfig
@@ -117,9 +145,13 @@ type VideoEncoder struct {
 	// codec context has: Encode moves the encoder to rate between frames.
 	rate    atomic.Int64
 	applied int64
+	// rateWarned is set once SetBitrate has said that the codec keeps its
+	// rate (HEVC).
+	rateWarned atomic.Bool
 }
 
-// NewVideo opens a libx264 encoder.
+// NewVideo opens a libx264 encoder, or a libx265 one for cfg.Codec
+// media.CodecHEVC.
 func NewVideo(cfg VideoConfig) (*VideoEncoder, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -128,37 +160,29 @@ func NewVideo(cfg VideoConfig) (*VideoEncoder, error) {
 	if gop < 1 {
 		gop = 1
 	}
+	ffName, opts := "libx264", x264Options(cfg, gop)
+	if cfg.Codec == media.CodecHEVC {
+		ffName, opts = "libx265", x265Options(cfg, gop)
+	}
 	d := astiav.NewDictionary()
 	defer d.Free()
-	opts := [][2]string{
-		{"preset", cfg.Preset},
-		{"profile", cfg.Profile},
-		{"bf", strconv.Itoa(cfg.BFrames)},
-		{"maxrate", strconv.Itoa(cfg.Bitrate)},
-		{"bufsize", strconv.Itoa(cfg.Bitrate)}, // one second of VBV: CBR-like
-		{"keyint_min", strconv.Itoa(gop)},
-		{"sc_threshold", "0"}, // keyframes on the interval, not on scene cuts
-		{"forced-idr", "1"},
-		{"x264-params", "filler=1:force-cfr=1"}, // constant rate without NAL HRD, which forbids changing it (ratecontrol.go)
-	}
-	if cfg.Tune != "none" {
-		opts = append(opts, [2]string{"tune", cfg.Tune})
-	}
 	for _, o := range opts {
 		if err := d.Set(o[0], o[1], 0); err != nil {
 			return nil, fmt.Errorf("setting %s: %w", o[0], err)
 		}
 	}
 	e := &VideoEncoder{cfg: cfg, lastPT: math.MinInt64,
-		encoder: encoder{name: "libx264", codec: media.CodecH264, tb: videoTimeBase()}}
-	err := e.open("libx264", func(cc *astiav.CodecContext) {
+		encoder: encoder{name: ffName, codec: cfg.Codec, tb: videoTimeBase()}}
+	err := e.open(ffName, func(cc *astiav.CodecContext) {
 		cc.SetWidth(cfg.Width)
 		cc.SetHeight(cfg.Height)
 		cc.SetPixelFormat(astiav.PixelFormatYuv420P)
 		cc.SetFramerate(rationalFPS(cfg.FPS))
 		cc.SetBitRate(int64(cfg.Bitrate))
 		cc.SetGopSize(gop)
-		if cfg.Threads > 0 {
+		// libx265 takes its frame threads from the thread count: they
+		// stay at the default 1 (x265Options sizes its pool instead).
+		if cfg.Threads > 0 && cfg.Codec == media.CodecH264 {
 			cc.SetThreadCount(cfg.Threads)
 		}
 	}, d, fmt.Sprintf("%dx%d, %s, %s", cfg.Width, cfg.Height, cfg.Preset, cfg.Profile))
@@ -174,7 +198,7 @@ func NewVideo(cfg VideoConfig) (*VideoEncoder, error) {
 		return nil, err
 	}
 	e.track = media.CodecConfig{
-		Codec:     media.CodecH264,
+		Codec:     cfg.Codec,
 		Extradata: append([]byte(nil), e.cc.ExtraData()...),
 		Bitrate:   cfg.Bitrate,
 		Width:     cfg.Width,
@@ -183,13 +207,35 @@ func NewVideo(cfg VideoConfig) (*VideoEncoder, error) {
 	}
 	if len(e.track.Extradata) == 0 {
 		e.Close()
+		if cfg.Codec == media.CodecHEVC {
+			return nil, errors.New("libx265 gave no VPS/SPS/PPS (global header)")
+		}
 		return nil, errors.New("libx264 gave no SPS/PPS (global header)")
 	}
 	e.rate.Store(int64(cfg.Bitrate))
 	e.applied = int64(cfg.Bitrate)
-	cfg.Logger.Debug("video encoder open", "size", fmt.Sprintf("%dx%d", cfg.Width, cfg.Height),
+	cfg.Logger.Debug("video encoder open", "codec", cfg.Codec, "size", fmt.Sprintf("%dx%d", cfg.Width, cfg.Height),
 		"fps", cfg.FPS, "bitrate", cfg.Bitrate, "preset", cfg.Preset, "tune", cfg.Tune, "gop", gop)
 	return e, nil
+}
+
+// x264Options are libx264's settings.
+func x264Options(cfg VideoConfig, gop int) [][2]string {
+	opts := [][2]string{
+		{"preset", cfg.Preset},
+		{"profile", cfg.Profile},
+		{"bf", strconv.Itoa(cfg.BFrames)},
+		{"maxrate", strconv.Itoa(cfg.Bitrate)},
+		{"bufsize", strconv.Itoa(cfg.Bitrate)}, // one second of VBV: CBR-like
+		{"keyint_min", strconv.Itoa(gop)},
+		{"sc_threshold", "0"}, // keyframes on the interval, not on scene cuts
+		{"forced-idr", "1"},
+		{"x264-params", "filler=1:force-cfr=1"}, // constant rate without NAL HRD, which forbids changing it (ratecontrol.go)
+	}
+	if cfg.Tune != "none" {
+		opts = append(opts, [2]string{"tune", cfg.Tune})
+	}
+	return opts
 }
 
 func rationalFPS(fps float64) astiav.Rational {
@@ -199,10 +245,11 @@ func rationalFPS(fps float64) astiav.Rational {
 	return astiav.NewRational(int(math.Round(fps*1001)), 1001)
 }
 
-// Config describes the encoded track (SPS/PPS as Annex-B extradata).
+// Config describes the encoded track: the SPS/PPS (H.264) or VPS/SPS/PPS
+// (HEVC) as Annex-B extradata.
 func (e *VideoEncoder) Config() media.CodecConfig { return e.track }
 
-// ForceKeyframe makes the next encoded picture an IDR frame, e.g. after a
+// ForceKeyframe makes the next encoded picture an IDR picture, e.g. after a
 // reconnect so that the server's new viewers can start at once.
 func (e *VideoEncoder) ForceKeyframe() { e.forceK = true }
 
@@ -210,12 +257,25 @@ func (e *VideoEncoder) ForceKeyframe() { e.forceK = true }
 // configured range (10k to 200M); the next frame Encode is given is encoded
 // at it. Any goroutine may call it while another encodes (dynamic bitrate:
 // see ratecontrol.go). The track's Config keeps the configured bitrate.
+//
+// HEVC keeps the configured bitrate: FFmpeg 5.1's libx265 wrapper never
+// reconfigures x265 once open (hevc.go). The first SetBitrate that asks
+// for another rate says so in a Warn log line; Bitrate stays the
+// configured rate.
 func (e *VideoEncoder) SetBitrate(bps int) {
-	e.rate.Store(int64(min(max(bps, 10_000), 200_000_000)))
+	bps = min(max(bps, 10_000), 200_000_000)
+	if e.codec == media.CodecHEVC {
+		if bps != e.cfg.Bitrate && e.rateWarned.CompareAndSwap(false, true) {
+			e.cfg.Logger.Warn("libx265 cannot change its bitrate while encoding (FFmpeg 5.1); keeping the configured one",
+				"configured", e.cfg.Bitrate, "asked", bps)
+		}
+		return
+	}
+	e.rate.Store(int64(bps))
 }
 
 // Bitrate is the current bitrate target in bits per second: the configured
-// one until SetBitrate changes it.
+// one until SetBitrate changes it (never, for HEVC).
 func (e *VideoEncoder) Bitrate() int { return int(e.rate.Load()) }
 
 // Encode encodes one frame and returns the packets that came out (zero or

@@ -131,34 +131,52 @@ func demuxOptions(s source, lat Latency, stall time.Duration) map[string]string 
 
 // input is an open demuxer and what it reads from.
 type input struct {
-	fc   *astiav.FormatContext
-	intr astiav.IOInterrupter
-	rtmp *rtmpSource       // our RTMP client, when it feeds the demuxer
-	ioc  *astiav.IOContext // the custom I/O over rtmp
+	fc    *astiav.FormatContext
+	intr  astiav.IOInterrupter
+	tags  tagSource   // what feeds our demuxer: the RTMP client, an HTTP-FLV response
+	demux *flvDemuxer // our FLV demuxer, in place of FFmpeg's
+}
+
+// tagSource gives flvDemuxer FLV tags.
+type tagSource interface {
+	// nextTag blocks for the next tag; its errors are FFmpeg's codes
+	// (ErrEof at the end, ErrEtimedout on a stall, ErrExit when aborted).
+	nextTag() (flvTag, error)
+	// Abort makes a blocked nextTag return.
+	Abort()
+	Close()
+}
+
+// readFrame reads the next packet from whichever demuxer there is.
+func (in *input) readFrame(pkt *astiav.Packet) error {
+	if in.demux != nil {
+		return in.demux.readFrame(pkt)
+	}
+	return in.fc.ReadFrame(pkt)
 }
 
 // abort makes blocked reads return.
 func (in *input) abort() {
 	in.intr.Interrupt()
-	if in.rtmp != nil {
-		in.rtmp.Abort()
+	if in.tags != nil {
+		in.tags.Abort()
 	}
 }
 
 // close frees the demuxer and its source.
 func (in *input) close() {
+	if in.demux != nil {
+		in.demux.close() // frees fc, which was never opened
+		in.demux, in.fc = nil, nil
+	}
 	if in.fc != nil {
 		in.fc.CloseInput()
 		in.fc.Free()
 		in.fc = nil
 	}
-	if in.ioc != nil {
-		in.ioc.Free()
-		in.ioc = nil
-	}
-	if in.rtmp != nil {
-		in.rtmp.Close()
-		in.rtmp = nil
+	if in.tags != nil {
+		in.tags.Close()
+		in.tags = nil
 	}
 }
 
@@ -216,22 +234,40 @@ func openInput(ctx context.Context, s source, o openOptions) (*input, error) {
 		}
 	}()
 	err := func() error {
-		var format *astiav.InputFormat
-		url := s.url
-		if own {
+		if s.kind == kindHTTP {
+			// HTTP-FLV through our demuxer (Enhanced RTMP tags); anything
+			// else over HTTP goes to FFmpeg.
+			hs, err := openHTTPFLV(octx, s, o.stall, o.insecure)
+			switch {
+			case err == nil:
+				in.tags, own = hs, true
+			case !errors.Is(err, errNotFLV):
+				return err
+			}
+		} else if s.kind == kindFile && sniffEnhancedFLV(strings.TrimPrefix(s.url, "file:")) {
+			fs, err := openFileFLV(s)
+			if err != nil {
+				return err
+			}
+			in.tags, own = fs, true
+		} else if own {
 			rs, err := dialRTMPSource(octx, s, o.timeout, o.stall, o.insecure, o.log)
 			if err != nil {
 				return err
 			}
-			in.rtmp = rs
-			in.ioc, err = astiav.AllocIOContext(32<<10, false, rs.Read, nil, nil)
-			if err != nil {
-				return fmt.Errorf("player: custom I/O: %w", err)
-			}
-			in.fc.SetPb(in.ioc)
-			format, url = astiav.FindInputFormat("flv"), ""
+			in.tags = rs
 		}
-		if err := in.fc.OpenInput(url, format, d); err != nil {
+		if own {
+			in.demux = newFLVDemuxer(in.fc, in.tags.nextTag)
+			if err := in.demux.open(octx); err != nil {
+				if errors.Is(err, errNoTracks) {
+					return fmt.Errorf("%s: %w: %w", s.shown, err, ErrUnsupportedCodec)
+				}
+				return err
+			}
+			return nil
+		}
+		if err := in.fc.OpenInput(s.url, nil, d); err != nil {
 			in.fc.Free() // avformat_open_input frees the context on failure
 			in.fc = nil
 			return err

@@ -1,7 +1,6 @@
 package player
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,13 +15,12 @@ import (
 	"github.com/asticode/go-astiav"
 
 	"onair/internal/urlmask"
-	"onair/publish/flv"
 	"onair/publish/rtmp"
 )
 
-// rtmpSource plays rtmp://, rtmps://, rtmpt:// and rtmpts:// with OnAir's own RTMP client and
-// hands the stream to FFmpeg's FLV demuxer as bytes (custom I/O). FFmpeg's
-// RTMP client needs 0.3–2 s on loopback before the first picture arrives
+// rtmpSource plays the RTMP family (rtmp, rtmps, rtmpt, rtmpts, rtmpe,
+// rtmpte) with OnAir's own RTMP client and hands the messages to
+// flvDemuxer. FFmpeg's RTMP client needs 0.3–2 s on loopback before the first picture arrives
 // (it negotiates a buffer and probes); ours asks for the stream and passes
 // on the first message at once (see `make bench`).
 type rtmpSource struct {
@@ -30,10 +28,6 @@ type rtmpSource struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	stall  time.Duration
-
-	// pending and header belong to Read (FFmpeg's reading thread).
-	pending bytes.Buffer
-	header  bool
 
 	mu  sync.Mutex
 	err error // why reading ended
@@ -77,6 +71,9 @@ func dialRTMPSource(ctx context.Context, s source, timeout, stall time.Duration,
 		return nil, err
 	}
 	cfg.Play, cfg.Timeout, cfg.Logger = true, timeout, log
+	// What flvDemuxer decodes: servers may send E-RTMP only to players
+	// that say they read it.
+	cfg.Enhanced = []string{"avc1", "hvc1", "av01", "mp4a", "Opus"}
 	if cfg.TLS != nil {
 		cfg.TLS.InsecureSkipVerify = insecure //nolint:gosec // the user asked for it
 	}
@@ -99,18 +96,12 @@ func dialRTMPSource(ctx context.Context, s source, timeout, stall time.Duration,
 	return rs, nil
 }
 
-// Read gives FFmpeg the next bytes of the FLV stream: a file header, then
-// one tag per RTMP media message.
-func (s *rtmpSource) Read(b []byte) (int, error) {
-	if !s.header {
-		s.header = true
-		if err := flv.WriteHeader(&s.pending, true, true); err != nil {
-			return 0, astiav.ErrEio
-		}
-	}
-	for s.pending.Len() == 0 {
+// nextTag is the next media message, for flvDemuxer. Its errors are
+// FFmpeg's codes, as Read's.
+func (s *rtmpSource) nextTag() (flvTag, error) {
+	for {
 		if s.Err() != nil {
-			return 0, s.errCode()
+			return flvTag{}, s.errCode()
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.stall)
 		m, err := s.c.ReadMedia(ctx)
@@ -122,16 +113,13 @@ func (s *rtmpSource) Read(b []byte) (int, error) {
 			s.mu.Lock()
 			s.err = err
 			s.mu.Unlock()
-			return 0, s.errCode()
+			return flvTag{}, s.errCode()
 		}
 		switch m.TypeID {
 		case 8, 9, 18:
-			if err := flv.WriteTag(&s.pending, flv.TagType(m.TypeID), m.Timestamp, m.Payload); err != nil {
-				return 0, astiav.ErrEio
-			}
+			return flvTag{kind: m.TypeID, ts: m.Timestamp, body: m.Payload}, nil
 		}
 	}
-	return s.pending.Read(b)
 }
 
 // errCode is how FFmpeg sees the end: EOF when the server closed the

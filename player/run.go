@@ -332,7 +332,7 @@ func (p *Player) runReader() {
 			p.doSeek(d)
 		default:
 		}
-		err := p.fc.ReadFrame(pkt)
+		err := p.in.readFrame(pkt)
 		if err != nil {
 			if errors.Is(err, astiav.ErrEagain) {
 				continue

@@ -47,6 +47,10 @@ type Config struct {
 	URL string
 	// Insecure skips TLS certificate verification (self-signed servers).
 	Insecure bool
+	// TrustEnhanced publishes Enhanced RTMP codecs (HEVC, Opus) to a
+	// server whose connect reply does not announce them; without it that
+	// is an error wrapping rtmp.ErrNotEnhanced.
+	TrustEnhanced bool
 	// Video and Audio describe the tracks; either may be nil.
 	Video, Audio *media.CodecConfig
 	// QueueSize is how many packets may wait to be sent. Default 512
@@ -216,15 +220,17 @@ func Start(ctx context.Context, cfg Config) (*Publisher, error) {
 
 func (p *Publisher) connect(ctx context.Context) (*rtmp.Client, error) {
 	rc := rtmp.Config{
-		Addr:         p.target.Addr(),
-		App:          p.target.App,
-		TCURL:        p.target.TCURL(),
-		Key:          p.target.Key,
-		Timeout:      p.cfg.Timeout,
-		WriteTimeout: p.cfg.WriteTimeout,
-		Tunnel:       p.target.Transport.Tunnel,
-		Encrypt:      p.target.Transport.Encrypt,
-		Logger:       p.log,
+		Addr:          p.target.Addr(),
+		App:           p.target.App,
+		TCURL:         p.target.TCURL(),
+		Key:           p.target.Key,
+		Timeout:       p.cfg.Timeout,
+		WriteTimeout:  p.cfg.WriteTimeout,
+		Tunnel:        p.target.Transport.Tunnel,
+		Encrypt:       p.target.Transport.Encrypt,
+		Enhanced:      enhancedFourCCs(p.cfg.Video, p.cfg.Audio),
+		TrustEnhanced: p.cfg.TrustEnhanced,
+		Logger:        p.log,
 	}
 	if p.target.Transport.TLS {
 		rc.TLS = &tls.Config{ServerName: p.target.Host, InsecureSkipVerify: p.cfg.Insecure}
@@ -238,6 +244,20 @@ func (p *Publisher) connect(ctx context.Context) (*rtmp.Client, error) {
 		return nil, fmt.Errorf("%s: %w", p.target, err)
 	}
 	return c, nil
+}
+
+// enhancedFourCCs are the E-RTMP FourCCs of the tracks that need it.
+func enhancedFourCCs(tracks ...*media.CodecConfig) []string {
+	var list []string
+	for _, t := range tracks {
+		if t == nil || !t.Codec.Enhanced() {
+			continue
+		}
+		if f, ok := flv.FourCCOf(t.Codec); ok {
+			list = append(list, f.String())
+		}
+	}
+	return list
 }
 
 // sendHeaders sends metadata and the sequence headers that must precede

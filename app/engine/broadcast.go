@@ -91,9 +91,23 @@ type Config struct {
 	VideoBitrate int
 	// AudioBitrate is the AAC bitrate in bits per second. Default 128_000.
 	AudioBitrate int
-	// Preset is the x264 preset (encode.Presets). Default "veryfast".
+	// VideoCodec is media.CodecH264 (the default) or media.CodecHEVC
+	// (libx265; Enhanced RTMP to the destinations, see TrustEnhanced).
+	VideoCodec media.Codec
+	// AudioCodec is media.CodecAAC (the default) or media.CodecOpus
+	// (libopus at 48 kHz; Enhanced RTMP).
+	AudioCodec media.Codec
+	// OpusFrame is the Opus frame duration: 10 ms (the default) or 20 ms.
+	OpusFrame time.Duration
+	// TrustEnhanced publishes HEVC or Opus to servers that do not
+	// announce Enhanced RTMP (publish.Config.TrustEnhanced). Default off:
+	// such a destination fails with a message that says why.
+	TrustEnhanced bool
+	// Preset is the x264 or x265 preset (encode.Presets). Default
+	// "veryfast".
 	Preset string
-	// Profile is the H.264 profile: baseline, main or high. Default "high".
+	// Profile is the H.264 profile: baseline, main or high. Default
+	// "high". HEVC is always Main.
 	Profile string
 	// KeyInterval is the time between keyframes. Default 2 s.
 	KeyInterval time.Duration
@@ -231,16 +245,21 @@ func Start(ctx context.Context, cfg Config) (_ *Broadcast, err error) {
 		}
 	}
 
+	profile := cfg.Profile
+	if cfg.VideoCodec == media.CodecHEVC {
+		profile = "" // Main, the only one
+	}
 	b.venc, err = encode.NewVideo(encode.VideoConfig{
-		Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, Bitrate: cfg.VideoBitrate,
-		Preset: cfg.Preset, Profile: cfg.Profile, KeyInterval: cfg.KeyInterval, Logger: cfg.Logger,
+		Codec: cfg.VideoCodec, Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, Bitrate: cfg.VideoBitrate,
+		Preset: cfg.Preset, Profile: profile, KeyInterval: cfg.KeyInterval, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	b.vcfg = b.venc.Config()
 	if b.asrc != nil {
-		b.aenc, err = encode.NewAudio(encode.AudioConfig{Bitrate: cfg.AudioBitrate, Logger: cfg.Logger})
+		b.aenc, err = encode.NewAudio(encode.AudioConfig{Codec: cfg.AudioCodec, Bitrate: cfg.AudioBitrate,
+			FrameDuration: opusFrame(cfg), Logger: cfg.Logger})
 		if err != nil {
 			return nil, err
 		}

@@ -132,7 +132,7 @@ func (o *outputs) close() {
 // publisher connects to one destination.
 func (b *Broadcast) publisher(ctx context.Context, url string) (*publish.Publisher, error) {
 	return publish.Start(ctx, publish.Config{
-		URL: url, Insecure: b.cfg.Insecure, Video: &b.vcfg, Audio: b.acfg,
+		URL: url, Insecure: b.cfg.Insecure, TrustEnhanced: b.cfg.TrustEnhanced, Video: &b.vcfg, Audio: b.acfg,
 		RequestKeyframe: func() { b.keyReq.Store(true) },
 		DropAfter:       dropAfter,
 		Logger:          b.log,

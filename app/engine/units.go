@@ -5,6 +5,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
+
+	"onair/internal/media"
 )
 
 // ParseSize reads a picture size for Config.Width and Height: WxH (even,
@@ -68,4 +71,35 @@ func ParseFPS(s string) (float64, error) {
 		return 0, fmt.Errorf("frame rate %q: want a number from 1 to 240 (e.g. 30 or 30000/1001)", s)
 	}
 	return v, nil
+}
+
+// ParseVideoCodec reads Config.VideoCodec: h264 (or avc) or hevc (or h265).
+func ParseVideoCodec(s string) (media.Codec, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "h264", "avc", "avc1", "":
+		return media.CodecH264, nil
+	case "hevc", "h265", "hvc1":
+		return media.CodecHEVC, nil
+	}
+	return 0, fmt.Errorf("video codec %q: want h264 or hevc", s)
+}
+
+// ParseAudioCodec reads Config.AudioCodec: aac or opus.
+func ParseAudioCodec(s string) (media.Codec, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "aac", "mp4a", "":
+		return media.CodecAAC, nil
+	case "opus":
+		return media.CodecOpus, nil
+	}
+	return 0, fmt.Errorf("audio codec %q: want aac or opus", s)
+}
+
+// opusFrame is the Opus frame duration to ask the encoder for: only Opus
+// has one to choose.
+func opusFrame(cfg Config) time.Duration {
+	if cfg.AudioCodec != media.CodecOpus {
+		return 0
+	}
+	return cfg.OpusFrame
 }

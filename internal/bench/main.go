@@ -36,7 +36,7 @@ import (
 func main() {
 	bin := flag.String("onair", "bin/onair", "the onair binary")
 	dur := flag.Duration("duration", 15*time.Second, "stream length per measurement")
-	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\", \"screen\", \"dbr\", \"window\", \"transport\" for those tables)")
+	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\", \"screen\", \"dbr\", \"window\", \"transport\", \"hevc\" for those tables)")
 	creep := flag.Duration("creep", 10*time.Minute, "length of the player's latency-creep run (0: skip it)")
 	flag.Parse()
 	screenDur := 20 * time.Second // the screen bench's own default
@@ -170,6 +170,12 @@ func run(bin string, dur time.Duration, only string, creep, screenDur time.Durat
 			fmt.Println("transport bench:", err)
 		}
 	}
+	if only == "" || only == "hevc" {
+		if err := runHEVCBench(bin, dur); err != nil {
+			failed = true
+			fmt.Println("hevc bench:", err)
+		}
+	}
 	if only == "" || only == "player" {
 		f, err := runPlayerBench(bin, ng, creep)
 		if err != nil {
@@ -207,12 +213,12 @@ func cpuOf(ps *os.ProcessState) float64 {
 }
 
 // runOnAir runs `onair live` and reads its final stats line.
-func runOnAir(bin, url string, s scenario, dur time.Duration) (result, error) {
+func runOnAir(bin, url string, s scenario, dur time.Duration, extra ...string) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dur+60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "live", "--to", url, "--size", s.size, "--fps", "30",
+	cmd := exec.CommandContext(ctx, bin, append([]string{"live", "--to", url, "--size", s.size, "--fps", "30",
 		"--preset", s.preset, "--vbitrate", s.bitrate, "--abitrate", "128k", "--keyint", "2s",
-		"--duration", dur.String(), "--stats-json")
+		"--duration", dur.String(), "--stats-json"}, extra...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

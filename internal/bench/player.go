@@ -267,6 +267,32 @@ func maxRSSMB(ps *os.ProcessState) float64 {
 // pushes it to nginx-rtmp; a second ffmpeg with low-latency flags pulls it
 // and writes raw luma to us; a frame's latency is when we read it minus
 // its stripe time. Returns the p50 in ms.
+// startServeTLS is startServeHTTP with an RTMPS listener too (a
+// self-signed certificate made in a temporary config folder); it returns
+// the RTMPS address last.
+func startServeTLS(bin string) (*exec.Cmd, string, string, string, error) {
+	var ports [3]int
+	for i := range ports {
+		p, err := peer.FreePort()
+		if err != nil {
+			return nil, "", "", "", err
+		}
+		ports[i] = p
+	}
+	cfg, err := os.MkdirTemp("", "onair-bench-cfg-")
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	addr, haddr, saddr := fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1]), fmt.Sprintf("127.0.0.1:%d", ports[2])
+	cmd := exec.Command(bin, "serve", "--rtmp", addr, "--http", haddr, "--rtmps", saddr, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfg)
+	if err := cmd.Start(); err != nil {
+		return nil, "", "", "", err
+	}
+	time.Sleep(500 * time.Millisecond)
+	return cmd, addr, haddr, saddr, nil
+}
+
 func ffmpegChainLatency(url string, dur time.Duration) (float64, error) {
 	const w, h, fps = 1280, 720, 30
 	ctx, cancel := context.WithTimeout(context.Background(), dur+30*time.Second)

@@ -15,13 +15,31 @@ import (
 // GoRTMP is a third-party RTMP server in the test process:
 // bluenviron/gortmplib (MediaMTX's RTMP code), which speaks RTMPE (type 6)
 // and Enhanced RTMP. It takes publishers on 127.0.0.1:Port and records
-// what each sent; it does not serve players.
+// what each sent, and plays each published stream back to players of the
+// same path (from the next keyframe), through gortmplib's own writer.
 type GoRTMP struct {
-	ln   net.Listener
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	pubs []*GoRTMPPublish
-	errs []error
+	ln      net.Listener
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	pubs    []*GoRTMPPublish
+	errs    []error
+	streams map[string]*goRTMPStream
+	closed  chan struct{}
+}
+
+// goRTMPStream is a published stream and its players.
+type goRTMPStream struct {
+	tracks []*gortmplib.Track
+	subs   map[chan goRTMPUnit]bool
+}
+
+// goRTMPUnit is one access unit or audio frame on its way to players.
+type goRTMPUnit struct {
+	track    *gortmplib.Track
+	pts, dts time.Duration
+	au       [][]byte // H.264, H.265
+	frame    []byte   // audio
+	key      bool
 }
 
 // GoRTMPPublish is what one publisher sent.
@@ -42,7 +60,7 @@ func StartGoRTMP() (*GoRTMP, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &GoRTMP{ln: ln}
+	s := &GoRTMP{ln: ln, streams: map[string]*goRTMPStream{}, closed: make(chan struct{})}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -65,6 +83,7 @@ func (s *GoRTMP) Publishes() ([]GoRTMPPublish, []error) {
 
 // Stop closes the listener and every session, and waits for them.
 func (s *GoRTMP) Stop() {
+	close(s.closed)
 	s.ln.Close()
 	s.wg.Wait()
 }
@@ -121,7 +140,7 @@ func (s *GoRTMP) serve(nc net.Conn) error {
 		return fmt.Errorf("gortmplib: accept: %w", err)
 	}
 	if !sc.Publish {
-		return errors.New("gortmplib test server: only publishers are served")
+		return s.play(nc, sc)
 	}
 	r := &gortmplib.Reader{Conn: sc}
 	if err := r.Initialize(); err != nil {
@@ -131,17 +150,62 @@ func (s *GoRTMP) serve(nc net.Conn) error {
 	s.mu.Lock()
 	s.pubs = append(s.pubs, p)
 	s.mu.Unlock()
-	count := func(n *int) { s.mu.Lock(); *n++; s.mu.Unlock() }
+	st := &goRTMPStream{tracks: r.Tracks(), subs: map[chan goRTMPUnit]bool{}}
+	s.mu.Lock()
+	s.streams[sc.URL.Path] = st
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.streams[sc.URL.Path] == st {
+			delete(s.streams, sc.URL.Path)
+		}
+		for ch := range st.subs {
+			close(ch)
+		}
+		st.subs = nil
+		s.mu.Unlock()
+	}()
+	// relay counts a unit and hands it to the players that can take it.
+	relay := func(n *int, u goRTMPUnit) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		*n++
+		for ch, started := range st.subs {
+			if !started && !u.key {
+				continue // a player starts at a keyframe (or audio, for audio-only)
+			}
+			st.subs[ch] = true
+			select {
+			case ch <- u:
+			default: // a slow player loses units
+			}
+		}
+	}
+	hasVideo := false
+	for _, t := range r.Tracks() {
+		switch t.Codec.(type) {
+		case *codecs.H264, *codecs.H265:
+			hasVideo = true
+		}
+	}
 	for _, t := range r.Tracks() {
 		switch t.Codec.(type) {
 		case *codecs.H264:
-			r.OnDataH264(t, func(time.Duration, time.Duration, [][]byte) { count(&p.Video) })
+			r.OnDataH264(t, func(pts, dts time.Duration, au [][]byte) {
+				relay(&p.Video, goRTMPUnit{track: t, pts: pts, dts: dts, au: au, key: h264Key(au)})
+			})
 		case *codecs.H265:
-			r.OnDataH265(t, func(time.Duration, time.Duration, [][]byte) { count(&p.Video) })
+			r.OnDataH265(t, func(pts, dts time.Duration, au [][]byte) {
+				relay(&p.Video, goRTMPUnit{track: t, pts: pts, dts: dts, au: au, key: h265Key(au)})
+			})
 		case *codecs.MPEG4Audio:
-			r.OnDataMPEG4Audio(t, func(time.Duration, []byte) { count(&p.Audio) })
+			r.OnDataMPEG4Audio(t, func(pts time.Duration, au []byte) {
+				relay(&p.Audio, goRTMPUnit{track: t, pts: pts, frame: au, key: !hasVideo})
+			})
 		case *codecs.Opus:
-			r.OnDataOpus(t, func(time.Duration, []byte) { count(&p.Audio) })
+			r.OnDataOpus(t, func(pts time.Duration, pkt []byte) {
+				relay(&p.Audio, goRTMPUnit{track: t, pts: pts, frame: pkt, key: !hasVideo})
+			})
 		}
 		s.mu.Lock()
 		p.Codecs = append(p.Codecs, fmt.Sprintf("%T", t.Codec)[len("*codecs."):])
@@ -151,6 +215,100 @@ func (s *GoRTMP) serve(nc net.Conn) error {
 		_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 		if err := r.Read(); err != nil {
 			return err
+		}
+	}
+}
+
+func h264Key(au [][]byte) bool {
+	for _, n := range au {
+		if len(n) > 0 && n[0]&0x1f == 5 {
+			return true
+		}
+	}
+	return false
+}
+
+func h265Key(au [][]byte) bool {
+	for _, n := range au {
+		if len(n) > 0 {
+			if t := (n[0] >> 1) & 0x3f; t >= 16 && t <= 23 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// play sends a published stream to a player with gortmplib's writer,
+// waiting up to 5 s for the stream to be published.
+func (s *GoRTMP) play(nc net.Conn, sc *gortmplib.ServerConn) error {
+	path := sc.URL.Path
+	ch := make(chan goRTMPUnit, 256)
+	var st *goRTMPStream
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		s.mu.Lock()
+		if st = s.streams[path]; st != nil {
+			st.subs[ch] = false
+		}
+		s.mu.Unlock()
+		if st != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("gortmplib test server: nothing published at %s", path)
+		}
+		select {
+		case <-s.closed:
+			return nil
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	defer func() {
+		s.mu.Lock()
+		if st.subs != nil {
+			delete(st.subs, ch)
+		}
+		s.mu.Unlock()
+	}()
+	_ = nc.SetReadDeadline(time.Time{})
+	w := &gortmplib.Writer{Conn: sc, Tracks: st.tracks}
+	if err := w.Initialize(); err != nil {
+		return fmt.Errorf("gortmplib: starting to play %s: %w", path, err)
+	}
+	// The player's messages (acknowledgements) are read and dropped, so
+	// that a closed player ends the session.
+	readErr := make(chan error, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done() // ends when the session's connection is closed
+		_, err := io.Copy(io.Discard, nc)
+		readErr <- err
+	}()
+	for {
+		select {
+		case <-s.closed:
+			return nil
+		case err := <-readErr:
+			return err
+		case u, ok := <-ch:
+			if !ok {
+				return nil // the publisher left
+			}
+			_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			var err error
+			switch u.track.Codec.(type) {
+			case *codecs.H264:
+				err = w.WriteH264(u.track, u.pts, u.dts, u.au)
+			case *codecs.H265:
+				err = w.WriteH265(u.track, u.pts, u.dts, u.au)
+			case *codecs.MPEG4Audio:
+				err = w.WriteMPEG4Audio(u.track, u.pts, u.frame)
+			case *codecs.Opus:
+				err = w.WriteOpus(u.track, u.pts, u.frame)
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 }

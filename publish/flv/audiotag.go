@@ -7,12 +7,13 @@ import (
 	"onair/internal/media"
 )
 
-// ErrEmptyPacket is returned by AudioPacketBody when the packet carries no
-// data.
+// ErrEmptyPacket is returned by AudioPacketBody, and by VideoPacketBody for
+// AV1, when the packet carries no data.
 var ErrEmptyPacket = errors.New("empty packet")
 
 // SoundFormat is the codec of an FLV audio tag (the high 4 bits of its first
-// byte). This package handles AAC only.
+// byte). This package handles AAC in legacy tags, and SoundFormatExHeader,
+// the enhanced tags that name their codec by FourCC (see ExAudioTag).
 type SoundFormat uint8
 
 // SoundFormatAAC is AAC.
@@ -82,10 +83,17 @@ func (t *AudioTag) Unmarshal(b []byte) error {
 // (encoder priming) clamped to 0. A muxer that needs another base or
 // monotonic timestamps runs p.DTS through a Timestamper instead.
 //
-// Errors: ErrUnsupportedCodec (not AAC), ErrEmptyPacket.
+// An Opus packet becomes an enhanced Opus CodedFrames tag (Enhanced RTMP
+// v2) holding the packet as it is.
+//
+// Errors: ErrUnsupportedCodec (not AAC or Opus), ErrEmptyPacket.
 func AudioPacketBody(p *media.Packet) ([]byte, uint32, error) {
-	if p.Codec != media.CodecAAC {
-		return nil, 0, fmt.Errorf("%w: %v packet, want %v", ErrUnsupportedCodec, p.Codec, media.CodecAAC)
+	switch p.Codec {
+	case media.CodecAAC:
+	case media.CodecOpus:
+		return opusPacketBody(p)
+	default:
+		return nil, 0, fmt.Errorf("%w: %v packet, want %v or %v", ErrUnsupportedCodec, p.Codec, media.CodecAAC, media.CodecOpus)
 	}
 	if len(p.Data) == 0 {
 		return nil, 0, fmt.Errorf("%w: AAC packet at DTS %v", ErrEmptyPacket, p.DTS)
@@ -100,11 +108,20 @@ func AudioPacketBody(p *media.Packet) ([]byte, uint32, error) {
 // AudioSpecificConfig, is checked and sent as it is. Without extradata, an
 // AAC-LC configuration is made from SampleRate and Channels.
 //
-// Errors: ErrUnsupportedCodec (not AAC), those of
-// AudioSpecificConfig.Unmarshal and NewAudioSpecificConfig.
+// For Opus it makes the enhanced Opus SequenceStart tag: the extradata,
+// the encoder's OpusHead, is checked (see OpusHead.Unmarshal) and sent as
+// it is. Opus needs extradata.
+//
+// Errors: ErrUnsupportedCodec (not AAC or Opus), those of
+// AudioSpecificConfig.Unmarshal, NewAudioSpecificConfig and
+// OpusHead.Unmarshal.
 func AudioSequenceHeader(cfg *media.CodecConfig) ([]byte, error) {
-	if cfg.Codec != media.CodecAAC {
-		return nil, fmt.Errorf("%w: %v configuration, want %v", ErrUnsupportedCodec, cfg.Codec, media.CodecAAC)
+	switch cfg.Codec {
+	case media.CodecAAC:
+	case media.CodecOpus:
+		return opusSequenceHeader(cfg)
+	default:
+		return nil, fmt.Errorf("%w: %v configuration, want %v or %v", ErrUnsupportedCodec, cfg.Codec, media.CodecAAC, media.CodecOpus)
 	}
 	asc := cfg.Extradata
 	if len(asc) > 0 {

@@ -8,21 +8,27 @@ import (
 
 var (
 	// ErrMissingSPS is returned by NewAVCDecoderConfigurationRecord when
-	// the extradata holds no SPS (NAL unit type 7), and by
+	// the extradata holds no SPS (NAL unit type 7), by
 	// AVCDecoderConfigurationRecord's Marshal and Unmarshal when the record
-	// lists none.
+	// lists none, by NewHEVCDecoderConfigurationRecord when the extradata
+	// holds no HEVC SPS (type 33), and by VideoSequenceHeader when an HEVC
+	// record lists none.
 	ErrMissingSPS = errors.New("no sequence parameter set")
 
 	// ErrMissingPPS is returned by NewAVCDecoderConfigurationRecord when
-	// the extradata holds no PPS (NAL unit type 8), and by
+	// the extradata holds no PPS (NAL unit type 8), by
 	// AVCDecoderConfigurationRecord's Marshal and Unmarshal when the record
-	// lists none.
+	// lists none, by NewHEVCDecoderConfigurationRecord when the extradata
+	// holds no HEVC PPS (type 34), and by VideoSequenceHeader when an HEVC
+	// record lists none.
 	ErrMissingPPS = errors.New("no picture parameter set")
 
 	// ErrConfigurationVersion is returned by
-	// AVCDecoderConfigurationRecord.Unmarshal when configurationVersion is
-	// not 1, the only version defined.
-	ErrConfigurationVersion = errors.New("unknown AVCDecoderConfigurationRecord version")
+	// AVCDecoderConfigurationRecord.Unmarshal and
+	// HEVCDecoderConfigurationRecord.Unmarshal when configurationVersion is
+	// not 1, the only version defined, and by VideoSequenceHeader when AV1
+	// extradata does not begin with the av1C marker and version 1 (0x81).
+	ErrConfigurationVersion = errors.New("unknown decoder configuration record version")
 )
 
 // AVCDecoderConfigurationRecord is the H.264 decoder configuration of
@@ -216,7 +222,7 @@ func (r *AVCDecoderConfigurationRecord) Unmarshal(b []byte) error {
 		return fmt.Errorf("%w: AVCDecoderConfigurationRecord of %d bytes, header needs 6", ErrTruncated, len(b))
 	}
 	if b[0] != 1 {
-		return fmt.Errorf("%w: configurationVersion is %d, want 1", ErrConfigurationVersion, b[0])
+		return fmt.Errorf("%w: AVC configurationVersion is %d, want 1", ErrConfigurationVersion, b[0])
 	}
 	v := AVCDecoderConfigurationRecord{
 		ProfileIndication:    b[1],

@@ -1,24 +1,38 @@
 // Package flv makes and reads FLV tag bodies for RTMP publishing and FLV
 // files: H.264 (AVC) and AAC tag bodies with their sequence headers, the
-// onMetaData script body in AMF0, and the FLV file framing that HTTP-FLV and
-// recordings use.
+// enhanced tags of Enhanced RTMP v2 (E-RTMP, veovera) for HEVC, AV1 and
+// Opus, the onMetaData script body in AMF0, and the FLV file framing that
+// HTTP-FLV and recordings use.
 //
 // It is a protocol edge. Inside the pipeline, media.Packet and
 // media.CodecConfig carry time as time.Duration on the stream clock and
-// H.264 as Annex-B, the way FFmpeg's libx264 gives it with the global-header
-// flag. FLV wants something else, and this package makes it:
+// H.264 and HEVC as Annex-B, the way FFmpeg's libx264 and libx265 give it
+// with the global-header flag. FLV wants something else, and this package
+// makes it:
 //
 //   - AVCC (NAL units with a 4-byte big-endian length prefix) instead of
 //     Annex-B start codes, see SplitAnnexB and MarshalAVCC;
 //   - an AVCDecoderConfigurationRecord built from the SPS and PPS as the AVC
-//     sequence header, see VideoSequenceHeader;
-//   - the AudioSpecificConfig as the AAC sequence header, see
-//     AudioSequenceHeader;
+//     sequence header, and an HEVCDecoderConfigurationRecord built from the
+//     VPS, SPS and PPS as the HEVC one, see VideoSequenceHeader;
+//   - the AudioSpecificConfig as the AAC sequence header, the OpusHead as
+//     the Opus one, see AudioSequenceHeader;
+//   - legacy tags (codec ID 7, sound format 10) for H.264 and AAC, so that
+//     every server and player takes them, and enhanced tags (IsExHeader,
+//     sound format 9, a FourCC) for HEVC, AV1 and Opus, see VideoPacketBody
+//     and AudioPacketBody;
 //   - timestamps in whole milliseconds, uint32, made here and nowhere else:
 //     see Timestamper and VideoPacketBody.
 //
+// Readers (a server, a player) switch on ParseVideo and ParseAudio, which
+// read legacy and enhanced tags alike, ModEx modifiers and multitrack tags
+// included; IsKeyVideo serves GOP caches.
+//
 // One idea per file: annexb.go, avcc.go, nalu.go, sps.go, avcconfig.go and
-// videotag.go for H.264; asc.go and audiotag.go for AAC; amf0.go and
+// videotag.go for H.264; hevcnalu.go, hevcsps.go and hvcc.go for HEVC;
+// asc.go and audiotag.go for AAC; opushead.go for Opus; fourcc.go,
+// exheader.go (ModEx, multitrack), exvideotag.go, exaudiotag.go and
+// exbody.go for enhanced tags; parse.go for the reading view; amf0.go and
 // metadata.go for script data; file.go for the FLV header, tags and
 // TagReader; timestamp.go for milliseconds; bits.go for bit fields.
 //
@@ -28,9 +42,11 @@
 // otherwise.
 //
 // Specifications: Adobe Flash Video File Format Specification 10.1 (FLV),
-// ITU-T H.264 Annex B and 7.3.2.1 (byte stream, SPS), ISO/IEC 14496-15 5.3.3
-// (AVCDecoderConfigurationRecord), ISO/IEC 14496-3 1.6.2.1
-// (AudioSpecificConfig), Adobe AMF0 File Format Specification.
+// Enhanced RTMP v2 (veovera), ITU-T H.264 Annex B and 7.3.2.1 (byte
+// stream, SPS), ITU-T H.265 7.3.2.2 and 7.3.3 (SPS, profile_tier_level),
+// ISO/IEC 14496-15 5.3.3 and 8.3.3 (AVC and HEVC decoder configuration
+// records), ISO/IEC 14496-3 1.6.2.1 (AudioSpecificConfig), RFC 7845 5.1
+// (OpusHead), Adobe AMF0 File Format Specification.
 package flv
 
 import "errors"
@@ -53,8 +69,12 @@ var (
 
 	// ErrUnsupportedCodec is returned by VideoTag.Unmarshal and
 	// AudioTag.Unmarshal when a tag carries a codec other than H.264 (codec
-	// ID 7) or AAC (sound format 10), by the Marshal methods for such tags,
-	// and by the packet and sequence-header helpers when the packet or
-	// configuration is not of the codec they handle.
+	// ID 7) or AAC (sound format 10), by ExVideoTag.Unmarshal and
+	// ExAudioTag.Unmarshal for a tag that is not enhanced or a multitrack
+	// framing they do not know, by the Marshal methods for such tags, by
+	// ParseVideo and ParseAudio for a codec ID, sound format, FourCC or
+	// packet type they do not handle, and by the packet and
+	// sequence-header helpers when the packet or configuration is not of a
+	// codec they handle (H.264, HEVC and AV1; AAC and Opus).
 	ErrUnsupportedCodec = errors.New("unsupported codec")
 )

@@ -13,8 +13,9 @@ const Encoder = "OnAir"
 // the AMF0 string "onMetaData" followed by an AMF0 ECMA array describing the
 // tracks. A nil configuration means the stream has no such track.
 //
-// For video: width, height, framerate, videocodecid (7, AVC) and
-// videodatarate (kbit/s, 1000 bit/s). For audio: audiocodecid (10, AAC),
+// For video: width, height, framerate, videocodecid (7, AVC; for HEVC the
+// FourCC hvc1 as a number, as Enhanced RTMP says) and videodatarate
+// (kbit/s, 1000 bit/s). For audio: audiocodecid (10, AAC; Opus: its FourCC),
 // audiodatarate (kbit/s), audiosamplerate (Hz), audiosamplesize (16) and
 // stereo (two channels). Then encoder ("OnAir"). Sizes, rates and the frame
 // rate are left out when zero; audio sample rate and channels come from the
@@ -34,7 +35,7 @@ func Metadata(video, audio *media.CodecConfig) []byte {
 		number("width", float64(video.Width))
 		number("height", float64(video.Height))
 		number("framerate", video.FrameRate)
-		props = append(props, AMF0Property{Key: "videocodecid", Value: float64(CodecIDAVC)})
+		props = append(props, AMF0Property{Key: "videocodecid", Value: metadataCodecID(video.Codec, float64(CodecIDAVC))})
 		number("videodatarate", float64(video.Bitrate)/1000)
 	}
 	if audio != nil {
@@ -48,7 +49,7 @@ func Metadata(video, audio *media.CodecConfig) []byte {
 				channels = asc.Channels()
 			}
 		}
-		props = append(props, AMF0Property{Key: "audiocodecid", Value: float64(SoundFormatAAC)})
+		props = append(props, AMF0Property{Key: "audiocodecid", Value: metadataCodecID(audio.Codec, float64(SoundFormatAAC))})
 		number("audiodatarate", float64(audio.Bitrate)/1000)
 		number("audiosamplerate", float64(rate))
 		props = append(props,
@@ -71,6 +72,18 @@ func Metadata(video, audio *media.CodecConfig) []byte {
 		}
 	}
 	return append(b, 0, 0, amf0ObjectEnd)
+}
+
+// metadataCodecID is the codec ID that onMetaData gives a track: the legacy
+// one for H.264 and AAC, the FourCC as a number for codecs that need
+// Enhanced RTMP (E-RTMP v2, "Enhancing onMetaData").
+func metadataCodecID(c media.Codec, legacy float64) float64 {
+	if c.Enhanced() {
+		if f, ok := FourCCOf(c); ok {
+			return float64(f)
+		}
+	}
+	return legacy
 }
 
 // SetDataFrame puts the AMF0 string "@setDataFrame" in front of a script

@@ -27,7 +27,8 @@ const (
 )
 
 // CodecID is the codec of an FLV video tag (the low 4 bits of its first
-// byte). This package handles AVC only.
+// byte) in legacy tags, those without IsExHeader: this package handles AVC;
+// enhanced tags name their codec by FourCC, see ExVideoTag.
 type CodecID uint8
 
 // CodecIDAVC is H.264.
@@ -144,12 +145,27 @@ func (t *VideoTag) Unmarshal(b []byte) error {
 // monotonic timestamps across packets runs p.DTS through a Timestamper
 // instead.
 //
-// Errors: ErrUnsupportedCodec (not H.264), those of SplitAnnexB, ErrNoNALUs
-// (only delimiters and parameter sets), ErrOutOfRange (composition time
-// beyond 24 bits).
+// HEVC packets become an enhanced hvc1 tag (Enhanced RTMP v2) the same
+// way: Annex-B to 4-byte lengths; delimiters (type 35) and VPS, SPS and
+// PPS (32 to 34) dropped; key when p.Key is set or the packet holds an IRAP
+// picture (types 16 to 23). A composition time of 0 gives CodedFramesX,
+// which does not send it, as OBS does; others give CodedFrames. AV1
+// packets become an av01 CodedFrames tag holding the temporal unit as it
+// is, key when p.Key is set.
+//
+// Errors: ErrUnsupportedCodec (not H.264, HEVC or AV1), those of
+// SplitAnnexB, ErrNoNALUs (only delimiters and parameter sets),
+// ErrOutOfRange (composition time beyond 24 bits), ErrEmptyPacket (AV1).
 func VideoPacketBody(p *media.Packet) ([]byte, uint32, error) {
-	if p.Codec != media.CodecH264 {
-		return nil, 0, fmt.Errorf("%w: %v packet, want %v", ErrUnsupportedCodec, p.Codec, media.CodecH264)
+	switch p.Codec {
+	case media.CodecH264:
+	case media.CodecHEVC:
+		return hevcPacketBody(p)
+	case media.CodecAV1:
+		return av1PacketBody(p)
+	default:
+		return nil, 0, fmt.Errorf("%w: %v packet, want %v, %v or %v", ErrUnsupportedCodec, p.Codec,
+			media.CodecH264, media.CodecHEVC, media.CodecAV1)
 	}
 	nalus, err := SplitAnnexB(p.Data)
 	if err != nil {
@@ -193,12 +209,27 @@ func VideoPacketBody(p *media.Packet) ([]byte, uint32, error) {
 // extradata that already is a record (it begins with 0x01, as some encoders
 // give it) is checked and sent as it is.
 //
-// Errors: ErrUnsupportedCodec (not H.264), those of
-// NewAVCDecoderConfigurationRecord, and of
-// AVCDecoderConfigurationRecord's Marshal and Unmarshal.
+// For HEVC it makes the enhanced hvc1 SequenceStart tag the same way, with
+// an HEVCDecoderConfigurationRecord (see
+// NewHEVCDecoderConfigurationRecord); a record given as extradata must
+// list a VPS, an SPS and a PPS. For AV1 it makes the av01 SequenceStart
+// tag from the av1C extradata, checked for its first byte 0x81.
+//
+// Errors: ErrUnsupportedCodec (not H.264, HEVC or AV1), those of
+// NewAVCDecoderConfigurationRecord and NewHEVCDecoderConfigurationRecord,
+// of the records' Marshal and Unmarshal, ErrMissingVPS, ErrMissingSPS,
+// ErrMissingPPS (an HEVC record without them), ErrTruncated and
+// ErrConfigurationVersion (AV1).
 func VideoSequenceHeader(cfg *media.CodecConfig) ([]byte, error) {
-	if cfg.Codec != media.CodecH264 {
-		return nil, fmt.Errorf("%w: %v configuration, want %v", ErrUnsupportedCodec, cfg.Codec, media.CodecH264)
+	switch cfg.Codec {
+	case media.CodecH264:
+	case media.CodecHEVC:
+		return hevcSequenceHeader(cfg)
+	case media.CodecAV1:
+		return av1SequenceHeader(cfg)
+	default:
+		return nil, fmt.Errorf("%w: %v configuration, want %v, %v or %v", ErrUnsupportedCodec, cfg.Codec,
+			media.CodecH264, media.CodecHEVC, media.CodecAV1)
 	}
 	record := cfg.Extradata
 	if len(record) > 0 && record[0] == 1 {

@@ -66,7 +66,7 @@ type rtmpConn struct {
 
 func (s *Server) serveRTMP(nc net.Conn) {
 	c := &rtmpConn{srv: s}
-	c.sess = rtmp.NewServerSession(nc, rtmp.ServerConfig{WriteTimeout: s.cfg.WriteTimeout, Logger: s.log})
+	c.sess = rtmp.NewServerSession(nc, rtmp.ServerConfig{WriteTimeout: s.cfg.WriteTimeout, Enhanced: forwardedFourCCs(), Logger: s.log})
 	s.log.Debug("rtmp connection", "remote", c.sess.RemoteAddr())
 	err := c.sess.Serve(c)
 	c.sess.Close()
@@ -247,4 +247,11 @@ func (t *timeline) ms(u *Unit) uint32 {
 		return 0
 	}
 	return uint32((u.DTS - t.base) / time.Millisecond)
+}
+
+// forwardedFourCCs are the Enhanced RTMP codecs the server relays to RTMP
+// and HTTP-FLV viewers: it passes tags on as they come, so any codec; the
+// list names those OnAir's player decodes.
+func forwardedFourCCs() []string {
+	return []string{"avc1", "hvc1", "av01", "mp4a", "Opus"}
 }

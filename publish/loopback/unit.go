@@ -53,13 +53,25 @@ func classify(u *Unit) {
 	switch u.Kind {
 	case KindVideo:
 		if len(u.Body) >= 2 {
+			if u.Body[0]&0x80 != 0 {
+				// Enhanced RTMP: IsExHeader, 3 bits of frame type, 4 of
+				// packet type (0: SequenceStart).
+				u.Key = (u.Body[0]>>4)&7 == 1
+				u.Header = u.Body[0]&0x0f == 0
+				break
+			}
 			frameType, codec := u.Body[0]>>4, u.Body[0]&0x0f
 			u.Key = frameType == 1
 			u.Header = codec == 7 && u.Body[1] == 0 // AVC sequence header
 		}
 	case KindAudio:
 		if len(u.Body) >= 2 {
-			u.Header = u.Body[0]>>4 == 10 && u.Body[1] == 0 // AAC sequence header
+			switch u.Body[0] >> 4 {
+			case 10:
+				u.Header = u.Body[1] == 0 // AAC sequence header
+			case 9:
+				u.Header = u.Body[0]&0x0f == 0 // E-RTMP SequenceStart
+			}
 		}
 	case KindData:
 		u.Header = true

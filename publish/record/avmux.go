@@ -7,6 +7,7 @@ import (
 
 	"github.com/asticode/go-astiav"
 
+	"onair/internal/avcodec"
 	"onair/internal/media"
 )
 
@@ -57,7 +58,7 @@ func newAVMuxer(f Format, out *output, video, audio *media.CodecConfig, fragment
 		m.video = m.fc.NewStream(nil)
 		cp := m.video.CodecParameters()
 		cp.SetMediaType(astiav.MediaTypeVideo)
-		cp.SetCodecID(astiav.CodecIDH264)
+		cp.SetCodecID(avcodec.ID(video.Codec))
 		cp.SetWidth(video.Width)
 		cp.SetHeight(video.Height)
 		cp.SetPixelFormat(astiav.PixelFormatYuv420P)
@@ -76,7 +77,7 @@ func newAVMuxer(f Format, out *output, video, audio *media.CodecConfig, fragment
 		m.audio = m.fc.NewStream(nil)
 		cp := m.audio.CodecParameters()
 		cp.SetMediaType(astiav.MediaTypeAudio)
-		cp.SetCodecID(astiav.CodecIDAac)
+		cp.SetCodecID(avcodec.ID(audio.Codec))
 		cp.SetSampleRate(audio.SampleRate)
 		layout := astiav.ChannelLayoutStereo
 		if audio.Channels == 1 {
@@ -84,13 +85,17 @@ func newAVMuxer(f Format, out *output, video, audio *media.CodecConfig, fragment
 		}
 		cp.SetChannelLayout(layout)
 		cp.SetChannels(layout.NbChannels())
-		cp.SetFrameSize(1024)
+		frame := 1024 // AAC
+		if audio.Codec == media.CodecOpus {
+			frame = 960 // 20 ms; packets of other sizes carry their own duration
+		}
+		cp.SetFrameSize(frame)
 		if err := cp.SetExtraData(audio.Extradata); err != nil {
 			return nil, err
 		}
 		m.audio.SetTimeBase(astiav.NewRational(1, audio.SampleRate))
 		if audio.SampleRate > 0 {
-			m.adur = time.Duration(1024 * int64(time.Second) / int64(audio.SampleRate))
+			m.adur = time.Duration(int64(frame) * int64(time.Second) / int64(audio.SampleRate))
 		}
 	}
 	opts := astiav.NewDictionary()

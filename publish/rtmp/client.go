@@ -53,6 +53,15 @@ type Config struct {
 	// and then drops the connection when an access rule denies it.
 	// Default 250 ms.
 	Settle time.Duration
+	// Enhanced lists Enhanced RTMP FourCCs ("hvc1", "Opus", "av01") the
+	// session sends (publishing) or can decode (playing); they are
+	// announced in connect as fourCcList and in the v2 info maps. A
+	// publisher then needs the server's connect reply to announce each
+	// of them, or Dial fails with ErrNotEnhanced before publishing.
+	Enhanced []string
+	// TrustEnhanced skips that check, for servers that forward E-RTMP
+	// without announcing it.
+	TrustEnhanced bool
 	// Play makes the session a player instead of a publisher: Dial waits
 	// for NetStream.Play.Start and the media arrives through ReadMedia.
 	Play bool
@@ -77,8 +86,9 @@ type Client struct {
 	streamID uint32
 	sock     syscall.RawConn // the TCP socket, for Link; nil when there is none
 
-	replies  chan command // server commands, for the set-up phase
-	media    chan Media   // play mode
+	server   ServerEnhanced // what the connect reply announced
+	replies  chan command   // server commands, for the set-up phase
+	media    chan Media     // play mode
 	wg       sync.WaitGroup
 	deadline time.Time // of the set-up
 }
@@ -231,6 +241,7 @@ func (c *Client) setup() error {
 		{Key: "flashVer", Value: "FMLE/3.0 (compatible; OnAir)"},
 		{Key: "tcUrl", Value: c.cfg.TCURL},
 	}
+	connect = enhancedConnect(connect, c.cfg.Enhanced, c.cfg.Play)
 	if err := c.writeCommand(csidCommand, 0, "connect", 1, connect); err != nil {
 		return err
 	}
@@ -241,6 +252,12 @@ func (c *Client) setup() error {
 	if res.name == "_error" {
 		code, desc := statusOf(res.args)
 		return fmt.Errorf("connect to app %q: %s %s: %w", c.cfg.App, code, c.mask(desc), ErrRejected)
+	}
+	c.server = parseServerEnhanced(res.args)
+	if !c.cfg.Play {
+		if err := checkEnhanced(c.server, c.cfg.Enhanced, c.cfg.TrustEnhanced); err != nil {
+			return err
+		}
 	}
 	if !c.cfg.Play {
 		if err := c.writeCommand(csidCommand, 0, "releaseStream", 2, nil, c.cfg.Key); err != nil {

@@ -30,6 +30,11 @@ type ServerConfig struct {
 	ChunkSize uint32
 	// MaxMessageLength bounds one incoming message. Default 8 MiB.
 	MaxMessageLength uint32
+	// Enhanced lists the Enhanced RTMP FourCCs the server forwards; its
+	// connect reply announces them (fourCcList, and the v2 info maps with
+	// CanForward), so that E-RTMP publishers know HEVC or Opus will reach
+	// the viewers. Empty announces nothing.
+	Enhanced []string
 	// Logger receives the session's warnings and debug lines; nil
 	// discards them.
 	Logger *slog.Logger
@@ -190,7 +195,7 @@ func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) 
 			return err
 		}
 		return s.writeCommand(csidCommand, 0, "_result", cmd.txID,
-			flv.AMF0Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}, {Key: "capabilities", Value: 31.0}},
+			serverEnhancedProps(flv.AMF0Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}, {Key: "capabilities", Value: 31.0}}, s.cfg.Enhanced),
 			flv.AMF0Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"},
 				{Key: "description", Value: "Connection succeeded."}, {Key: "objectEncoding", Value: 0.0}})
 	case "createStream":
