@@ -28,9 +28,19 @@ func Main(args []string) int {
 	return Run(ctx, args, os.Stdout, os.Stderr)
 }
 
+// quietSVT keeps SVT-AV1 (the AV1 encoder) from printing its banner and
+// warnings to stderr: it logs by itself, at the level of the SVT_LOG
+// environment variable (1: errors), which a user may set otherwise.
+func quietSVT() {
+	if _, ok := os.LookupEnv("SVT_LOG"); !ok {
+		_ = os.Setenv("SVT_LOG", "1")
+	}
+}
+
 // Run runs one command with the given streams; ctx ending (Ctrl-C, SIGTERM)
 // stops it cleanly.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	quietSVT()
 	var err error
 	cmd := "gui"
 	if len(args) > 0 {

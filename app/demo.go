@@ -26,7 +26,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fpsS     = fs.String("fps", "30", "frame rate")
 		vbitrate = fs.String("vbitrate", "2500k", "video bitrate")
 		preset   = fs.String("preset", "veryfast", "x264/x265 preset")
-		vcodec   = fs.String("vcodec", "h264", "video codec: h264 or hevc (Enhanced RTMP)")
+		vcodec   = fs.String("vcodec", "h264", "video codec: h264, hevc or av1 (Enhanced RTMP)")
 		acodec   = fs.String("acodec", "aac", "audio codec: aac or opus (Enhanced RTMP)")
 		latency  = fs.String("latency", "low", "player latency: low or normal")
 		rtmpAddr = fs.String("rtmp", "127.0.0.1:0", "loopback RTMP address (port 0: any free port)")

@@ -23,7 +23,7 @@ const (
 	prefVBitrate       = "studio.vbitrate"
 	prefABitrate       = "studio.abitrate"
 	prefPreset         = "studio.preset"
-	prefVCodec         = "studio.vcodec" // h264, hevc
+	prefVCodec         = "studio.vcodec" // h264, hevc, av1
 	prefACodec         = "studio.acodec" // aac, opus
 	prefTrustEnhanced  = "dest.trust_enhanced"
 	prefKeyint         = "studio.keyint"
@@ -46,7 +46,7 @@ const (
 type codecChoice struct{ label, spec string }
 
 var (
-	videoCodecChoices = []codecChoice{{"H.264", "h264"}, {"HEVC (Enhanced RTMP)", "hevc"}}
+	videoCodecChoices = []codecChoice{{"H.264", "h264"}, {"HEVC (Enhanced RTMP)", "hevc"}, {"AV1 (Enhanced RTMP)", "av1"}}
 	audioCodecChoices = []codecChoice{{"AAC", "aac"}, {"Opus (Enhanced RTMP)", "opus"}}
 )
 

@@ -36,7 +36,7 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		vbitrate = fs.String("vbitrate", "2500k", "video bitrate (CBR)")
 		abitrate = fs.String("abitrate", "128k", "audio bitrate")
 		dbr      = fs.Bool("dynamic-bitrate", true, "lower the video bitrate while the connection cannot carry it, and raise it back after (--dynamic-bitrate=false: keep --vbitrate)")
-		vcodec   = fs.String("vcodec", "h264", "video codec: h264, or hevc (Enhanced RTMP: the server must support it)")
+		vcodec   = fs.String("vcodec", "h264", "video codec: h264, or hevc or av1 (Enhanced RTMP: the server must support it)")
 		acodec   = fs.String("acodec", "aac", "audio codec: aac, or opus (Enhanced RTMP, 48 kHz)")
 		opusFr   = fs.Duration("opus-frame", 10*time.Millisecond, "Opus frame duration: 10ms or 20ms")
 		trustE   = fs.Bool("trust-enhanced", false, "send HEVC/Opus to a server that does not announce Enhanced RTMP (MediaMTX, SRS 6 forward it without saying so)")

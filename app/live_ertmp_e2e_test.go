@@ -38,8 +38,15 @@ func playLast(t *testing.T, url string, d time.Duration) map[string]any {
 // test signal from the pictures.
 func checkEnhancedPlay(t *testing.T, m map[string]any, minFrames float64) {
 	t.Helper()
-	if v, _ := m["video"].(string); !strings.HasPrefix(v, "hevc 640x360") {
-		t.Errorf("video %q, want hevc 640x360", v)
+	checkPlayCodecs(t, m, "hevc", minFrames)
+}
+
+// checkPlayCodecs checks that a player decoded video (640x360) and Opus
+// and read the test signal from the pictures.
+func checkPlayCodecs(t *testing.T, m map[string]any, video string, minFrames float64) {
+	t.Helper()
+	if v, _ := m["video"].(string); !strings.HasPrefix(v, video+" 640x360") {
+		t.Errorf("video %q, want %s 640x360", v, video)
 	}
 	if a, _ := m["audio"].(string); !strings.HasPrefix(a, "opus 48000Hz 2ch") {
 		t.Errorf("audio %q, want opus 48000Hz 2ch", a)
@@ -186,4 +193,48 @@ func TestRecordEnhancedFLV(t *testing.T) {
 		t.Errorf("state %v at the end of the file", last["state"])
 	}
 	checkEnhancedPlay(t, last, 80)
+}
+
+// TestLiveAV1: `onair live --vcodec av1` (SVT-AV1) pushes av01 tags with
+// an av1C built from the encoder's sequence header; gortmplib's server
+// parses an AV1 track from them and plays it back; OnAir's player decodes
+// it, from there and through the loopback server.
+func TestLiveAV1(t *testing.T) {
+	srv, err := peer.StartGoRTMP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	loop, err := loopback.Start(loopback.Config{RTMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loop.Close()
+	url, lurl := "rtmp://"+srv.Addr()+"/live/av", "rtmp://"+loop.RTMPAddr()+"/live/av"
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	_, stderr, code := runLiveAsync(lctx, "--to", url, "--to", lurl, "--vcodec", "av1", "--acodec", "opus", "--trust-enhanced",
+		"--size", "640x360", "--preset", "ultrafast", "--keyint", "1s")
+	time.Sleep(1500 * time.Millisecond)
+	fromPeer := playLast(t, url, 3*time.Second)
+	fromLoop := playLast(t, lurl, 3*time.Second)
+	stop()
+	if c := <-code; c != 0 {
+		t.Fatalf("onair live: exit %d: %s", c, stderr.String())
+	}
+	pubs, errs := srv.Publishes()
+	t.Logf("gortmplib received %+v (errors %v)", pubs, errs)
+	if len(pubs) != 1 || strings.Join(pubs[0].Codecs, ",") != "AV1,Opus" || pubs[0].Video < 100 {
+		t.Errorf("gortmplib read %+v: want an AV1 and an Opus track, 100 pictures or more", pubs)
+	}
+	checkPlayCodecs(t, fromPeer, "av1", 40)
+	checkPlayCodecs(t, fromLoop, "av1", 40)
+	for _, s := range loop.Hub().Streams() {
+		if s.Name == "av" && (s.Video == nil || s.Video.Codec != "av1" || s.Video.Width != 640 || s.Video.Height != 360) {
+			t.Errorf("the loopback describes the video as %+v, want av1 640x360", s.Video)
+		}
+	}
 }

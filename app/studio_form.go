@@ -31,7 +31,7 @@ type studioForm struct {
 	abitrate string
 	preset   string
 	keyint   string
-	vcodec   string // h264, hevc
+	vcodec   string // h264, hevc, av1
 	acodec   string // aac, opus
 	// trustEnhanced: send HEVC/Opus where the server does not announce
 	// Enhanced RTMP.

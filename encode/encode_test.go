@@ -15,6 +15,8 @@ import (
 
 func TestMain(m *testing.M) {
 	astiav.SetLogLevel(astiav.LogLevelError)
+	_ = os.Setenv("SVT_LOG", "1") // SVT-AV1's banner off, as app/ does
+
 	os.Exit(m.Run())
 }
 

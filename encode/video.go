@@ -34,8 +34,9 @@ func ValidPreset(p string) bool {
 // VideoConfig configures a VideoEncoder. Zero fields take the documented
 // defaults.
 type VideoConfig struct {
-	// Codec is media.CodecH264 (libx264), the default when zero, or
-	// media.CodecHEVC (libx265; see hevc.go for what differs).
+	// Codec is media.CodecH264 (libx264), the default when zero,
+	// media.CodecHEVC (libx265; see hevc.go for what differs) or
+	// media.CodecAV1 (SVT-AV1; see av1.go).
 	Codec media.Codec
 	// Width and Height of the encoded picture; both even. Required.
 	Width, Height int
@@ -69,9 +70,9 @@ func (c *VideoConfig) setDefaults() error {
 	switch c.Codec {
 	case 0:
 		c.Codec = media.CodecH264
-	case media.CodecH264, media.CodecHEVC:
+	case media.CodecH264, media.CodecHEVC, media.CodecAV1:
 	default:
-		return fmt.Errorf("video codec %v: want h264 or hevc: %w", c.Codec, ErrInvalidConfig)
+		return fmt.Errorf("video codec %v: want h264, hevc or av1: %w", c.Codec, ErrInvalidConfig)
 	}
 	if c.Width <= 0 || c.Height <= 0 || c.Width%2 != 0 || c.Height%2 != 0 || c.Width > 8192 || c.Height > 8192 {
 		return fmt.Errorf("size %dx%d: want even width and height from 2 to 8192: %w", c.Width, c.Height, ErrInvalidConfig)
@@ -94,12 +95,12 @@ func (c *VideoConfig) setDefaults() error {
 	if c.Tune == "" {
 		c.Tune = "zerolatency"
 	}
-	if c.Codec == media.CodecHEVC {
+	if c.Codec == media.CodecHEVC || c.Codec == media.CodecAV1 {
 		if c.Profile == "" {
 			c.Profile = "main"
 		}
 		if c.Profile != "main" {
-			return fmt.Errorf("HEVC profile %q: OnAir encodes HEVC in the main profile (8-bit 4:2:0) only: %w", c.Profile, ErrInvalidConfig)
+			return fmt.Errorf("%v profile %q: OnAir encodes %v in the main profile (8-bit 4:2:0) only: %w", c.Codec, c.Profile, c.Codec, ErrInvalidConfig)
 		}
 	} else {
 		if c.Profile == "" {
@@ -161,8 +162,11 @@ func NewVideo(cfg VideoConfig) (*VideoEncoder, error) {
 		gop = 1
 	}
 	ffName, opts := "libx264", x264Options(cfg, gop)
-	if cfg.Codec == media.CodecHEVC {
+	switch cfg.Codec {
+	case media.CodecHEVC:
 		ffName, opts = "libx265", x265Options(cfg, gop)
+	case media.CodecAV1:
+		ffName, opts = "libsvtav1", svtav1Options(cfg)
 	}
 	d := astiav.NewDictionary()
 	defer d.Free()
@@ -207,8 +211,11 @@ func NewVideo(cfg VideoConfig) (*VideoEncoder, error) {
 	}
 	if len(e.track.Extradata) == 0 {
 		e.Close()
-		if cfg.Codec == media.CodecHEVC {
+		switch cfg.Codec {
+		case media.CodecHEVC:
 			return nil, errors.New("libx265 gave no VPS/SPS/PPS (global header)")
+		case media.CodecAV1:
+			return nil, errors.New("libsvtav1 gave no sequence header (global header)")
 		}
 		return nil, errors.New("libx264 gave no SPS/PPS (global header)")
 	}
@@ -250,7 +257,8 @@ func rationalFPS(fps float64) astiav.Rational {
 func (e *VideoEncoder) Config() media.CodecConfig { return e.track }
 
 // ForceKeyframe makes the next encoded picture an IDR picture, e.g. after a
-// reconnect so that the server's new viewers can start at once.
+// reconnect so that the server's new viewers can start at once. AV1 cannot
+// (av1.go): its next keyframe is the next one on the interval.
 func (e *VideoEncoder) ForceKeyframe() { e.forceK = true }
 
 // SetBitrate sets the bitrate target in bits per second, clamped to the
@@ -258,15 +266,16 @@ func (e *VideoEncoder) ForceKeyframe() { e.forceK = true }
 // at it. Any goroutine may call it while another encodes (dynamic bitrate:
 // see ratecontrol.go). The track's Config keeps the configured bitrate.
 //
-// HEVC keeps the configured bitrate: FFmpeg 5.1's libx265 wrapper never
-// reconfigures x265 once open (hevc.go). The first SetBitrate that asks
+// HEVC and AV1 keep the configured bitrate: FFmpeg 5.1's libx265 and
+// libsvtav1 wrappers never reconfigure the encoder once open (hevc.go,
+// av1.go). The first SetBitrate that asks
 // for another rate says so in a Warn log line; Bitrate stays the
 // configured rate.
 func (e *VideoEncoder) SetBitrate(bps int) {
 	bps = min(max(bps, 10_000), 200_000_000)
-	if e.codec == media.CodecHEVC {
+	if e.codec == media.CodecHEVC || e.codec == media.CodecAV1 {
 		if bps != e.cfg.Bitrate && e.rateWarned.CompareAndSwap(false, true) {
-			e.cfg.Logger.Warn("libx265 cannot change its bitrate while encoding (FFmpeg 5.1); keeping the configured one",
+			e.cfg.Logger.Warn(e.name+" cannot change its bitrate while encoding (FFmpeg 5.1); keeping the configured one",
 				"configured", e.cfg.Bitrate, "asked", bps)
 		}
 		return

@@ -604,6 +604,12 @@ func truncate(t *testing.T, path string, frac float64) {
 // the test ends (or is killed).
 func livePublish(t *testing.T, url string) *exec.Cmd {
 	t.Helper()
+	return livePublishAudio(t, url, "aac")
+}
+
+// livePublishAudio is livePublish with another audio encoder.
+func livePublishAudio(t *testing.T, url, acodec string) *exec.Cmd {
+	t.Helper()
 	bin, err := peer.Require("ffmpeg", "ffmpeg")
 	if err != nil {
 		t.Fatal(err)
@@ -612,7 +618,7 @@ func livePublish(t *testing.T, url string) *exec.Cmd {
 		"-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
 		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
 		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-t", "120", "-f", "flv", url)
+		"-c:a", acodec, "-t", "120", "-f", "flv", url)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -719,8 +725,8 @@ func checkLive(t *testing.T, cfg Config) *Player {
 	if !strings.Contains(st.Video, "h264 640x360") {
 		t.Errorf("Stats().Video = %q, want h264 640x360", st.Video)
 	}
-	if !strings.HasPrefix(st.Audio, "aac 48000Hz") {
-		t.Errorf("Stats().Audio = %q, want aac 48000Hz", st.Audio)
+	if wantAudio := map[bool]string{false: "aac 48000Hz", true: "mp3 48000Hz"}[strings.HasSuffix(cfg.URL, "/mp3")]; !strings.HasPrefix(st.Audio, wantAudio) {
+		t.Errorf("Stats().Audio = %q, want %s", st.Audio, wantAudio)
 	}
 	if st.State != StatePlaying {
 		t.Errorf("state %v, want playing", st.State)
@@ -879,6 +885,12 @@ func TestLoopback(t *testing.T) {
 	t.Run("rtmpt ffmpeg", func(t *testing.T) { // and FFmpeg's
 		t.Parallel()
 		checkLive(t, Config{URL: "rtmpt://" + srv.HTTPAddr() + "/live/lb", FFmpegRTMP: true})
+	})
+	t.Run("rtmp mp3", func(t *testing.T) { // legacy FLV audio without a sequence header
+		t.Parallel()
+		livePublishAudio(t, "rtmp://"+srv.RTMPAddr()+"/live/mp3", "libmp3lame")
+		waitLoopbackStream(t, srv, "mp3")
+		checkLive(t, Config{URL: "rtmp://" + srv.RTMPAddr() + "/live/mp3"}) // checks mp3 for a name of mp3
 	})
 	t.Run("not found", func(t *testing.T) {
 		t.Parallel()

@@ -39,6 +39,7 @@ type flvDemuxer struct {
 	acodec       media.Codec
 	vconf, aconf string // the sequence headers the streams were made from
 
+	mp3     bool     // the audio track is MP3 (legacy FLV, no sequence header)
 	pending []flvTag // read while waiting for the headers
 	buf     []byte
 	frameMS float64 // frame rate from the metadata
@@ -155,6 +156,18 @@ func (d *flvDemuxer) header(t flvTag) bool {
 		}
 		return true
 	}
+	if isMP3(t.body) {
+		// MP3 needs no sequence header: its first frame makes the track.
+		if d.audio == nil {
+			d.audio = d.fc.NewStream(nil)
+			d.audio.SetTimeBase(flvTimeBase)
+			cp := d.audio.CodecParameters()
+			cp.SetMediaType(astiav.MediaTypeAudio)
+			cp.SetCodecID(astiav.CodecIDMp3)
+			d.mp3 = true
+		}
+		return true
+	}
 	info, err := flv.ParseAudio(t.body)
 	if err != nil || !info.Header {
 		return false
@@ -266,6 +279,16 @@ func (d *flvDemuxer) packet(t flvTag, pkt *astiav.Packet) (bool, error) {
 		st, data, key = d.video, info.Data, info.Key || keyFromNALUs(info.Codec, info.Data)
 		pts += int64(info.CompositionTime)
 	case 8:
+		if isMP3(t.body) {
+			if !d.mp3 {
+				d.header(t)
+			}
+			if !d.mp3 {
+				return false, nil // another codec has the audio track
+			}
+			st, data = d.audio, t.body[1:]
+			break
+		}
 		info, err := flv.ParseAudio(t.body)
 		if err != nil {
 			return false, nil
@@ -297,11 +320,23 @@ func (d *flvDemuxer) packet(t flvTag, pkt *astiav.Packet) (bool, error) {
 	return true, nil
 }
 
+// isMP3 reports whether an audio tag body is legacy FLV MP3 (sound format
+// 2, or 14 for 8 kHz), which FFmpeg's FLV demuxer read and OnAir's must
+// not lose.
+func isMP3(body []byte) bool {
+	return len(body) > 1 && (body[0]>>4 == 2 || body[0]>>4 == 14)
+}
+
 // keyFromNALUs reports whether a picture (NAL units with 4-byte lengths)
-// holds an IDR slice (H.264) or an IRAP picture (HEVC). The frame type
-// says so too, but not every server sets it: gortmplib v1.0.1 writes
-// enhanced HEVC tags with frame type 0.
+// holds an IDR slice (H.264) or an IRAP picture (HEVC), or an AV1
+// temporal unit starts a coded video sequence (a sequence header OBU
+// first, as encoders put before each key frame). The frame type says so
+// too, but not every server sets it: gortmplib v1.0.1 writes enhanced
+// tags with frame type 0.
 func keyFromNALUs(c media.Codec, data []byte) bool {
+	if c == media.CodecAV1 {
+		return av1StartsSequence(data)
+	}
 	for len(data) > 4 {
 		n := int(binary.BigEndian.Uint32(data))
 		data = data[4:]
@@ -319,6 +354,39 @@ func keyFromNALUs(c media.Codec, data []byte) bool {
 			}
 		}
 		data = data[n:]
+	}
+	return false
+}
+
+// av1StartsSequence reports whether a temporal unit (low-overhead OBUs)
+// holds a sequence header OBU before its first frame.
+func av1StartsSequence(data []byte) bool {
+	for len(data) > 1 {
+		h := data[0]
+		typ := (h >> 3) & 0x0f
+		if typ == 1 {
+			return true
+		}
+		if typ == 3 || typ == 6 || h&0x02 == 0 {
+			return false // a frame (header) first, or no sizes to go on
+		}
+		i := 1
+		if h&0x04 != 0 {
+			i++
+		}
+		var size uint64
+		for shift := 0; i < len(data) && shift < 56; shift += 7 {
+			b := data[i]
+			i++
+			size |= uint64(b&0x7f) << shift
+			if b&0x80 == 0 {
+				break
+			}
+		}
+		if size > uint64(len(data)-i) {
+			return false
+		}
+		data = data[i+int(size):]
 	}
 	return false
 }

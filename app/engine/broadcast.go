@@ -91,8 +91,9 @@ type Config struct {
 	VideoBitrate int
 	// AudioBitrate is the AAC bitrate in bits per second. Default 128_000.
 	AudioBitrate int
-	// VideoCodec is media.CodecH264 (the default) or media.CodecHEVC
-	// (libx265; Enhanced RTMP to the destinations, see TrustEnhanced).
+	// VideoCodec is media.CodecH264 (the default), media.CodecHEVC
+	// (libx265) or media.CodecAV1 (SVT-AV1, keyframes only on the
+	// interval); the last two go out as Enhanced RTMP (see TrustEnhanced).
 	VideoCodec media.Codec
 	// AudioCodec is media.CodecAAC (the default) or media.CodecOpus
 	// (libopus at 48 kHz; Enhanced RTMP).
@@ -246,7 +247,7 @@ func Start(ctx context.Context, cfg Config) (_ *Broadcast, err error) {
 	}
 
 	profile := cfg.Profile
-	if cfg.VideoCodec == media.CodecHEVC {
+	if cfg.VideoCodec == media.CodecHEVC || cfg.VideoCodec == media.CodecAV1 {
 		profile = "" // Main, the only one
 	}
 	b.venc, err = encode.NewVideo(encode.VideoConfig{

@@ -73,15 +73,18 @@ func ParseFPS(s string) (float64, error) {
 	return v, nil
 }
 
-// ParseVideoCodec reads Config.VideoCodec: h264 (or avc) or hevc (or h265).
+// ParseVideoCodec reads Config.VideoCodec: h264 (or avc), hevc (or h265)
+// or av1.
 func ParseVideoCodec(s string) (media.Codec, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "h264", "avc", "avc1", "":
 		return media.CodecH264, nil
 	case "hevc", "h265", "hvc1":
 		return media.CodecHEVC, nil
+	case "av1", "av01":
+		return media.CodecAV1, nil
 	}
-	return 0, fmt.Errorf("video codec %q: want h264 or hevc", s)
+	return 0, fmt.Errorf("video codec %q: want h264, hevc or av1", s)
 }
 
 // ParseAudioCodec reads Config.AudioCodec: aac or opus.

@@ -36,7 +36,7 @@ import (
 func main() {
 	bin := flag.String("onair", "bin/onair", "the onair binary")
 	dur := flag.Duration("duration", 15*time.Second, "stream length per measurement")
-	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\", \"screen\", \"dbr\", \"window\", \"transport\", \"hevc\" for those tables)")
+	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\", \"screen\", \"dbr\", \"window\", \"transport\", \"codecs\" for those tables)")
 	creep := flag.Duration("creep", 10*time.Minute, "length of the player's latency-creep run (0: skip it)")
 	flag.Parse()
 	screenDur := 20 * time.Second // the screen bench's own default
@@ -170,10 +170,10 @@ func run(bin string, dur time.Duration, only string, creep, screenDur time.Durat
 			fmt.Println("transport bench:", err)
 		}
 	}
-	if only == "" || only == "hevc" {
-		if err := runHEVCBench(bin, dur); err != nil {
+	if only == "" || only == "codecs" {
+		if err := runCodecsBench(bin, dur); err != nil {
 			failed = true
-			fmt.Println("hevc bench:", err)
+			fmt.Println("codecs bench:", err)
 		}
 	}
 	if only == "" || only == "player" {

@@ -37,7 +37,7 @@ type goRTMPStream struct {
 type goRTMPUnit struct {
 	track    *gortmplib.Track
 	pts, dts time.Duration
-	au       [][]byte // H.264, H.265
+	au       [][]byte // H.264, H.265; AV1 OBUs
 	frame    []byte   // audio
 	key      bool
 }
@@ -184,7 +184,7 @@ func (s *GoRTMP) serve(nc net.Conn) error {
 	hasVideo := false
 	for _, t := range r.Tracks() {
 		switch t.Codec.(type) {
-		case *codecs.H264, *codecs.H265:
+		case *codecs.H264, *codecs.H265, *codecs.AV1:
 			hasVideo = true
 		}
 	}
@@ -197,6 +197,10 @@ func (s *GoRTMP) serve(nc net.Conn) error {
 		case *codecs.H265:
 			r.OnDataH265(t, func(pts, dts time.Duration, au [][]byte) {
 				relay(&p.Video, goRTMPUnit{track: t, pts: pts, dts: dts, au: au, key: h265Key(au)})
+			})
+		case *codecs.AV1:
+			r.OnDataAV1(t, func(pts time.Duration, tu [][]byte) {
+				relay(&p.Video, goRTMPUnit{track: t, pts: pts, dts: pts, au: tu, key: av1Key(tu)})
 			})
 		case *codecs.MPEG4Audio:
 			r.OnDataMPEG4Audio(t, func(pts time.Duration, au []byte) {
@@ -234,6 +238,18 @@ func h265Key(au [][]byte) bool {
 			if t := (n[0] >> 1) & 0x3f; t >= 16 && t <= 23 {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// av1Key reports whether a temporal unit starts a coded video sequence:
+// it carries a sequence header OBU, as SVT-AV1 and libaom put one before
+// each key frame.
+func av1Key(tu [][]byte) bool {
+	for _, obu := range tu {
+		if len(obu) > 0 && (obu[0]>>3)&0x0f == 1 {
+			return true
 		}
 	}
 	return false
@@ -301,6 +317,8 @@ func (s *GoRTMP) play(nc net.Conn, sc *gortmplib.ServerConn) error {
 				err = w.WriteH264(u.track, u.pts, u.dts, u.au)
 			case *codecs.H265:
 				err = w.WriteH265(u.track, u.pts, u.dts, u.au)
+			case *codecs.AV1:
+				err = w.WriteAV1(u.track, u.pts, u.au)
 			case *codecs.MPEG4Audio:
 				err = w.WriteMPEG4Audio(u.track, u.pts, u.frame)
 			case *codecs.Opus:

@@ -105,10 +105,17 @@ func hevcSequenceHeader(cfg *media.CodecConfig) ([]byte, error) {
 	return append(b, record...), nil
 }
 
-// av1SequenceHeader is VideoSequenceHeader for AV1: the av1C extradata,
-// checked for its marker, version and 4-byte size.
+// av1SequenceHeader is VideoSequenceHeader for AV1: the av1C record,
+// made from a sequence header OBU (NewAV1CodecConfigurationRecord) or
+// given, checked for its marker, version and 4-byte size.
 func av1SequenceHeader(cfg *media.CodecConfig) ([]byte, error) {
 	record := cfg.Extradata
+	if len(record) > 0 && record[0] != av1CMarker {
+		var err error
+		if record, err = NewAV1CodecConfigurationRecord(record); err != nil {
+			return nil, err
+		}
+	}
 	if len(record) < 4 {
 		return nil, fmt.Errorf("%w: AV1 extradata of %d bytes, an av1C record needs 4", ErrTruncated, len(record))
 	}

@@ -113,7 +113,9 @@ func TestVideoSequenceHeaderEnhancedError(t *testing.T) {
 		{"HEVC, truncated record", media.CodecConfig{Codec: media.CodecHEVC, Extradata: x265MainRecord[:30]}, ErrTruncated},
 		{"HEVC, record without arrays", media.CodecConfig{Codec: media.CodecHEVC, Extradata: casesHVCC[3].enc}, ErrMissingVPS},
 		{"AV1, short", media.CodecConfig{Codec: media.CodecAV1, Extradata: hexBytes("81 00")}, ErrTruncated},
-		{"AV1, OBU instead of av1C", media.CodecConfig{Codec: media.CodecAV1, Extradata: hexBytes("0a 0b 00 00 00")}, ErrConfigurationVersion},
+		{"AV1, OBU cut short", media.CodecConfig{Codec: media.CodecAV1, Extradata: hexBytes("0a 0b 00 00 00")}, ErrTruncated},
+		{"AV1, OBU without a size", media.CodecConfig{Codec: media.CodecAV1, Extradata: hexBytes("08 00 00 00 00")}, ErrOutOfRange},
+		{"AV1, no sequence header", media.CodecConfig{Codec: media.CodecAV1, Extradata: hexBytes("12 00 32 01 00")}, ErrNoSequenceHeader},
 	}, func(cfg media.CodecConfig) error {
 		_, err := VideoSequenceHeader(&cfg)
 		return err

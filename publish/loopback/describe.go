@@ -20,6 +20,8 @@ func describe(vseq, aseq *Unit) (*VideoInfo, *AudioInfo) {
 				if rec.Unmarshal(info.Data) == nil && len(rec.SPS) > 0 {
 					v.Width, v.Height, _ = flv.SPSSize(rec.SPS[0])
 				}
+			case media.CodecAV1:
+				v.Width, v.Height, _ = flv.AV1RecordSize(info.Data)
 			case media.CodecHEVC:
 				var rec flv.HEVCDecoderConfigurationRecord
 				if rec.Unmarshal(info.Data) == nil {
