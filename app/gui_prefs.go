@@ -45,13 +45,17 @@ const (
 // --vcodec/--acodec value.
 type codecChoice struct{ label, spec string }
 
-var (
-	videoCodecChoices = []codecChoice{{"H.264", "h264"}, {"HEVC (Enhanced RTMP)", "hevc"}, {"AV1 (Enhanced RTMP)", "av1"}}
-	audioCodecChoices = []codecChoice{{"AAC", "aac"}, {"Opus (Enhanced RTMP)", "opus"}}
-)
+// videoCodecChoices and audioCodecChoices are the Studio's codec pickers.
+func videoCodecChoices() []codecChoice {
+	return []codecChoice{{"H.264", "h264"}, {"HEVC (Enhanced RTMP)", "hevc"}, {"AV1 (Enhanced RTMP)", "av1"}}
+}
 
-func videoCodecLabels() []string { return codecLabels(videoCodecChoices) }
-func audioCodecLabels() []string { return codecLabels(audioCodecChoices) }
+func audioCodecChoices() []codecChoice {
+	return []codecChoice{{"AAC", "aac"}, {"Opus (Enhanced RTMP)", "opus"}}
+}
+
+func videoCodecLabels() []string { return codecLabels(videoCodecChoices()) }
+func audioCodecLabels() []string { return codecLabels(audioCodecChoices()) }
 
 func codecLabels(cs []codecChoice) []string {
 	out := make([]string, len(cs))

@@ -155,11 +155,11 @@ func newStudioView(g *gui) *studioView {
 	s.abitrate.SetText(prefString(p, prefABitrate, "128k"))
 	s.abitrate.OnChanged = save(prefABitrate)
 	s.vcodecSel = widget.NewSelect(videoCodecLabels(), nil)
-	s.vcodecSel.SetSelected(codecLabel(videoCodecChoices, prefString(p, prefVCodec, "h264")))
-	s.vcodecSel.OnChanged = func(v string) { g.setString(prefVCodec, codecSpec(videoCodecChoices, v)) }
+	s.vcodecSel.SetSelected(codecLabel(videoCodecChoices(), prefString(p, prefVCodec, "h264")))
+	s.vcodecSel.OnChanged = func(v string) { g.setString(prefVCodec, codecSpec(videoCodecChoices(), v)) }
 	s.acodecSel = widget.NewSelect(audioCodecLabels(), nil)
-	s.acodecSel.SetSelected(codecLabel(audioCodecChoices, prefString(p, prefACodec, "aac")))
-	s.acodecSel.OnChanged = func(v string) { g.setString(prefACodec, codecSpec(audioCodecChoices, v)) }
+	s.acodecSel.SetSelected(codecLabel(audioCodecChoices(), prefString(p, prefACodec, "aac")))
+	s.acodecSel.OnChanged = func(v string) { g.setString(prefACodec, codecSpec(audioCodecChoices(), v)) }
 	s.presetSel = widget.NewSelect(encode.Presets(), nil)
 	s.presetSel.SetSelected(prefString(p, prefPreset, "veryfast"))
 	s.presetSel.OnChanged = save(prefPreset)
@@ -276,7 +276,7 @@ func (s *studioView) form() studioForm {
 		filePath: s.filePath.Text, title: s.title.Text, clock: s.clockChk.Checked, pointer: s.cursorChk.Checked,
 		size: s.sizeSel.Selected, custom: s.custom.Text, fps: s.fps.Text, vbitrate: s.vbitrate.Text,
 		abitrate: s.abitrate.Text, preset: s.presetSel.Selected, keyint: s.keyint.Text,
-		vcodec: codecSpec(videoCodecChoices, s.vcodecSel.Selected), acodec: codecSpec(audioCodecChoices, s.acodecSel.Selected),
+		vcodec: codecSpec(videoCodecChoices(), s.vcodecSel.Selected), acodec: codecSpec(audioCodecChoices(), s.acodecSel.Selected),
 		trustEnhanced: s.trustEnhanced.Checked,
 		server:        s.server.Text, key: s.key.Text, insecure: s.insecure.Checked, service: s.serviceID(),
 	}

@@ -219,7 +219,9 @@ func TestLiveAV1(t *testing.T) {
 	_, stderr, code := runLiveAsync(lctx, "--to", url, "--to", lurl, "--vcodec", "av1", "--acodec", "opus", "--trust-enhanced",
 		"--size", "640x360", "--preset", "ultrafast", "--keyint", "1s")
 	time.Sleep(1500 * time.Millisecond)
-	fromPeer := playLast(t, url, 3*time.Second)
+	// gortmplib starts a player at the next keyframe (one a second) and
+	// only then does the stream flow: on a loaded machine that took 2.2 s.
+	fromPeer := playLast(t, url, 4*time.Second)
 	fromLoop := playLast(t, lurl, 3*time.Second)
 	stop()
 	if c := <-code; c != 0 {
@@ -230,7 +232,7 @@ func TestLiveAV1(t *testing.T) {
 	if len(pubs) != 1 || strings.Join(pubs[0].Codecs, ",") != "AV1,Opus" || pubs[0].Video < 100 {
 		t.Errorf("gortmplib read %+v: want an AV1 and an Opus track, 100 pictures or more", pubs)
 	}
-	checkPlayCodecs(t, fromPeer, "av1", 40)
+	checkPlayCodecs(t, fromPeer, "av1", 30)
 	checkPlayCodecs(t, fromLoop, "av1", 40)
 	for _, s := range loop.Hub().Streams() {
 		if s.Name == "av" && (s.Video == nil || s.Video.Codec != "av1" || s.Video.Width != 640 || s.Video.Height != 360) {

@@ -42,11 +42,11 @@ type flvDemuxer struct {
 	mp3     bool     // the audio track is MP3 (legacy FLV, no sequence header)
 	pending []flvTag // read while waiting for the headers
 	buf     []byte
-	frameMS float64 // frame rate from the metadata
+	fps     float64 // frame rate from the metadata
 }
 
-// Stream time base: FLV's milliseconds.
-var flvTimeBase = astiav.NewRational(1, 1000)
+// flvTimeBase is the streams' time base: FLV's milliseconds.
+func flvTimeBase() astiav.Rational { return astiav.NewRational(1, 1000) }
 
 // flvOpenWait is how long opening waits, once media flows, for the
 // sequence header of a track that the metadata announced (or, without
@@ -135,7 +135,7 @@ func (d *flvDemuxer) metadata(body []byte) (video, audio, ok bool) {
 		_, video = get("videocodecid")
 		_, audio = get("audiocodecid")
 		if fr, ok := get("framerate"); ok {
-			d.frameMS, _ = fr.(float64)
+			d.fps, _ = fr.(float64)
 		}
 		return video, audio, true
 	}
@@ -160,7 +160,7 @@ func (d *flvDemuxer) header(t flvTag) bool {
 		// MP3 needs no sequence header: its first frame makes the track.
 		if d.audio == nil {
 			d.audio = d.fc.NewStream(nil)
-			d.audio.SetTimeBase(flvTimeBase)
+			d.audio.SetTimeBase(flvTimeBase())
 			cp := d.audio.CodecParameters()
 			cp.SetMediaType(astiav.MediaTypeAudio)
 			cp.SetCodecID(astiav.CodecIDMp3)
@@ -183,7 +183,7 @@ func (d *flvDemuxer) header(t flvTag) bool {
 func (d *flvDemuxer) stream(st *astiav.Stream, mt astiav.MediaType, c media.Codec, extradata []byte) *astiav.Stream {
 	if st == nil {
 		st = d.fc.NewStream(nil)
-		st.SetTimeBase(flvTimeBase)
+		st.SetTimeBase(flvTimeBase())
 	}
 	cp := st.CodecParameters()
 	cp.SetMediaType(mt)
@@ -211,8 +211,8 @@ func (d *flvDemuxer) stream(st *astiav.Stream, mt astiav.MediaType, c media.Code
 			setChannels(cp, int(h.Channels))
 		}
 	}
-	if mt == astiav.MediaTypeVideo && d.frameMS > 0 {
-		st.SetAvgFrameRate(rationalFPS(d.frameMS))
+	if mt == astiav.MediaTypeVideo && d.fps > 0 {
+		st.SetAvgFrameRate(rationalFPS(d.fps))
 	}
 	return st
 }

@@ -39,25 +39,20 @@ func (f FourCC) String() string {
 	return string(b)
 }
 
-// fourCCCodecs lists the FourCC of each codec media knows.
-var fourCCCodecs = []struct {
-	fourCC FourCC
-	codec  media.Codec
-}{
-	{FourCCAVC, media.CodecH264},
-	{FourCCHEVC, media.CodecHEVC},
-	{FourCCAV1, media.CodecAV1},
-	{FourCCAAC, media.CodecAAC},
-	{FourCCOpus, media.CodecOpus},
-}
-
 // FourCCOf returns the FourCC of a codec; false for a codec it does not
 // know.
 func FourCCOf(c media.Codec) (FourCC, bool) {
-	for _, e := range fourCCCodecs {
-		if e.codec == c {
-			return e.fourCC, true
-		}
+	switch c {
+	case media.CodecH264:
+		return FourCCAVC, true
+	case media.CodecHEVC:
+		return FourCCHEVC, true
+	case media.CodecAV1:
+		return FourCCAV1, true
+	case media.CodecAAC:
+		return FourCCAAC, true
+	case media.CodecOpus:
+		return FourCCOpus, true
 	}
 	return 0, false
 }
@@ -65,9 +60,9 @@ func FourCCOf(c media.Codec) (FourCC, bool) {
 // Codec returns the media codec of the FourCC: H.264, HEVC, AV1, AAC or
 // Opus; false for the others.
 func (f FourCC) Codec() (media.Codec, bool) {
-	for _, e := range fourCCCodecs {
-		if e.fourCC == f {
-			return e.codec, true
+	for _, c := range []media.Codec{media.CodecH264, media.CodecHEVC, media.CodecAV1, media.CodecAAC, media.CodecOpus} {
+		if g, _ := FourCCOf(c); g == f {
+			return c, true
 		}
 	}
 	return 0, false
