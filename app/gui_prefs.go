@@ -41,48 +41,14 @@ const (
 	maxRecentURLs      = 10
 )
 
-// codecChoice is one entry of a codec picker: its label and the
-// --vcodec/--acodec value.
-type codecChoice struct{ label, spec string }
-
-// videoCodecChoices and audioCodecChoices are the Studio's codec pickers.
-func videoCodecChoices() []codecChoice {
-	return []codecChoice{{"H.264", "h264"}, {"HEVC (Enhanced RTMP)", "hevc"}, {"AV1 (Enhanced RTMP)", "av1"}}
+// videoCodecChoices and audioCodecChoices are the Studio's codec pickers:
+// a label and the --vcodec/--acodec value, the default first.
+func videoCodecChoices() []sourceChoice {
+	return []sourceChoice{{"H.264", "h264"}, {"HEVC (Enhanced RTMP)", "hevc"}, {"AV1 (Enhanced RTMP)", "av1"}}
 }
 
-func audioCodecChoices() []codecChoice {
-	return []codecChoice{{"AAC", "aac"}, {"Opus (Enhanced RTMP)", "opus"}}
-}
-
-func videoCodecLabels() []string { return codecLabels(videoCodecChoices()) }
-func audioCodecLabels() []string { return codecLabels(audioCodecChoices()) }
-
-func codecLabels(cs []codecChoice) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.label
-	}
-	return out
-}
-
-// codecLabel is the label of spec (the first choice for an unknown one).
-func codecLabel(cs []codecChoice, spec string) string {
-	for _, c := range cs {
-		if c.spec == spec {
-			return c.label
-		}
-	}
-	return cs[0].label
-}
-
-// codecSpec is the spec of label (the first choice's for an unknown one).
-func codecSpec(cs []codecChoice, label string) string {
-	for _, c := range cs {
-		if c.label == label {
-			return c.spec
-		}
-	}
-	return cs[0].spec
+func audioCodecChoices() []sourceChoice {
+	return []sourceChoice{{"AAC", "aac"}, {"Opus (Enhanced RTMP)", "opus"}}
 }
 
 // sizePreset is one choice of the output size picker.

@@ -154,12 +154,12 @@ func newStudioView(g *gui) *studioView {
 	s.abitrate = widget.NewEntry()
 	s.abitrate.SetText(prefString(p, prefABitrate, "128k"))
 	s.abitrate.OnChanged = save(prefABitrate)
-	s.vcodecSel = widget.NewSelect(videoCodecLabels(), nil)
-	s.vcodecSel.SetSelected(codecLabel(videoCodecChoices(), prefString(p, prefVCodec, "h264")))
-	s.vcodecSel.OnChanged = func(v string) { g.setString(prefVCodec, codecSpec(videoCodecChoices(), v)) }
-	s.acodecSel = widget.NewSelect(audioCodecLabels(), nil)
-	s.acodecSel.SetSelected(codecLabel(audioCodecChoices(), prefString(p, prefACodec, "aac")))
-	s.acodecSel.OnChanged = func(v string) { g.setString(prefACodec, codecSpec(audioCodecChoices(), v)) }
+	s.vcodecSel = widget.NewSelect(choiceLabels(videoCodecChoices()), nil)
+	s.vcodecSel.SetSelected(labelOf(videoCodecChoices(), prefString(p, prefVCodec, "h264")))
+	s.vcodecSel.OnChanged = func(v string) { g.setString(prefVCodec, specOf(videoCodecChoices(), v)) }
+	s.acodecSel = widget.NewSelect(choiceLabels(audioCodecChoices()), nil)
+	s.acodecSel.SetSelected(labelOf(audioCodecChoices(), prefString(p, prefACodec, "aac")))
+	s.acodecSel.OnChanged = func(v string) { g.setString(prefACodec, specOf(audioCodecChoices(), v)) }
 	s.presetSel = widget.NewSelect(encode.Presets(), nil)
 	s.presetSel.SetSelected(prefString(p, prefPreset, "veryfast"))
 	s.presetSel.OnChanged = save(prefPreset)
@@ -276,7 +276,7 @@ func (s *studioView) form() studioForm {
 		filePath: s.filePath.Text, title: s.title.Text, clock: s.clockChk.Checked, pointer: s.cursorChk.Checked,
 		size: s.sizeSel.Selected, custom: s.custom.Text, fps: s.fps.Text, vbitrate: s.vbitrate.Text,
 		abitrate: s.abitrate.Text, preset: s.presetSel.Selected, keyint: s.keyint.Text,
-		vcodec: codecSpec(videoCodecChoices(), s.vcodecSel.Selected), acodec: codecSpec(audioCodecChoices(), s.acodecSel.Selected),
+		vcodec: specOf(videoCodecChoices(), s.vcodecSel.Selected), acodec: specOf(audioCodecChoices(), s.acodecSel.Selected),
 		trustEnhanced: s.trustEnhanced.Checked,
 		server:        s.server.Text, key: s.key.Text, insecure: s.insecure.Checked, service: s.serviceID(),
 	}

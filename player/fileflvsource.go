@@ -82,9 +82,8 @@ func (s *fileFLVSource) nextTag() (flvTag, error) {
 			}
 			return flvTag{}, astiav.ErrInvaliddata
 		}
-		switch t.Type {
-		case flv.TagTypeAudio, flv.TagTypeVideo, flv.TagTypeScriptData:
-			return flvTag{kind: uint8(t.Type), ts: t.Timestamp, body: t.Data}, nil
+		if ft, ok := tagOf(t); ok {
+			return ft, nil
 		}
 	}
 }

@@ -2,7 +2,6 @@ package player
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -19,6 +18,16 @@ type flvTag struct {
 	kind uint8 // 8 audio, 9 video, 18 data
 	ts   uint32
 	body []byte
+}
+
+// tagOf is an FLV file's tag as flvDemuxer takes it; false for a tag of
+// another type (encrypted ones included), which readers skip.
+func tagOf(t flv.Tag) (flvTag, bool) {
+	switch t.Type {
+	case flv.TagTypeAudio, flv.TagTypeVideo, flv.TagTypeScriptData:
+		return flvTag{kind: uint8(t.Type), ts: t.Timestamp, body: t.Data}, true
+	}
+	return flvTag{}, false
 }
 
 // flvDemuxer turns FLV tags into packets for FFmpeg's decoders, in place of
@@ -151,7 +160,14 @@ func (d *flvDemuxer) header(t flvTag) bool {
 			return false
 		}
 		if d.video == nil || (string(info.Data) != d.vconf && info.Codec == d.vcodec) {
-			d.video = d.stream(d.video, astiav.MediaTypeVideo, info.Codec, info.Data)
+			d.video = d.stream(d.video, astiav.MediaTypeVideo, avcodec.ID(info.Codec), info.Data)
+			if w, h, ok := info.Size(); ok {
+				d.video.CodecParameters().SetWidth(w)
+				d.video.CodecParameters().SetHeight(h)
+			}
+			if d.fps > 0 {
+				d.video.SetAvgFrameRate(rationalFPS(d.fps))
+			}
 			d.vcodec, d.vconf = info.Codec, string(info.Data)
 		}
 		return true
@@ -159,12 +175,7 @@ func (d *flvDemuxer) header(t flvTag) bool {
 	if isMP3(t.body) {
 		// MP3 needs no sequence header: its first frame makes the track.
 		if d.audio == nil {
-			d.audio = d.fc.NewStream(nil)
-			d.audio.SetTimeBase(flvTimeBase())
-			cp := d.audio.CodecParameters()
-			cp.SetMediaType(astiav.MediaTypeAudio)
-			cp.SetCodecID(astiav.CodecIDMp3)
-			d.mp3 = true
+			d.audio, d.mp3 = d.stream(nil, astiav.MediaTypeAudio, astiav.CodecIDMp3, nil), true
 		}
 		return true
 	}
@@ -173,46 +184,28 @@ func (d *flvDemuxer) header(t flvTag) bool {
 		return false
 	}
 	if d.audio == nil || (string(info.Data) != d.aconf && info.Codec == d.acodec) {
-		d.audio = d.stream(d.audio, astiav.MediaTypeAudio, info.Codec, info.Data)
+		d.audio = d.stream(d.audio, astiav.MediaTypeAudio, avcodec.ID(info.Codec), info.Data)
+		if rate, ch, ok := info.Format(); ok {
+			d.audio.CodecParameters().SetSampleRate(rate)
+			setChannels(d.audio.CodecParameters(), ch)
+		}
 		d.acodec, d.aconf = info.Codec, string(info.Data)
 	}
 	return true
 }
 
-// stream fills st (a new one when nil) with a codec and its configuration.
-func (d *flvDemuxer) stream(st *astiav.Stream, mt astiav.MediaType, c media.Codec, extradata []byte) *astiav.Stream {
+// stream fills st (a new one when nil) with a codec and its configuration
+// (none for MP3).
+func (d *flvDemuxer) stream(st *astiav.Stream, mt astiav.MediaType, id astiav.CodecID, extradata []byte) *astiav.Stream {
 	if st == nil {
 		st = d.fc.NewStream(nil)
 		st.SetTimeBase(flvTimeBase())
 	}
 	cp := st.CodecParameters()
 	cp.SetMediaType(mt)
-	cp.SetCodecID(avcodec.ID(c))
-	_ = cp.SetExtraData(append([]byte(nil), extradata...))
-	switch c {
-	case media.CodecH264:
-		var rec flv.AVCDecoderConfigurationRecord
-		if rec.Unmarshal(extradata) == nil && len(rec.SPS) > 0 {
-			if w, h, ok := flv.SPSSize(rec.SPS[0]); ok {
-				cp.SetWidth(w)
-				cp.SetHeight(h)
-			}
-		}
-	case media.CodecAAC:
-		var asc flv.AudioSpecificConfig
-		if asc.Unmarshal(extradata) == nil {
-			cp.SetSampleRate(asc.SampleRate)
-			setChannels(cp, asc.Channels())
-		}
-	case media.CodecOpus:
-		var h flv.OpusHead
-		if h.Unmarshal(extradata) == nil {
-			cp.SetSampleRate(48000) // Opus decodes at 48 kHz whatever the input was
-			setChannels(cp, int(h.Channels))
-		}
-	}
-	if mt == astiav.MediaTypeVideo && d.fps > 0 {
-		st.SetAvgFrameRate(rationalFPS(d.fps))
+	cp.SetCodecID(id)
+	if len(extradata) > 0 {
+		_ = cp.SetExtraData(append([]byte(nil), extradata...))
 	}
 	return st
 }
@@ -276,7 +269,7 @@ func (d *flvDemuxer) packet(t flvTag, pkt *astiav.Packet) (bool, error) {
 		if info.End || info.Command || d.video == nil || info.Codec != d.vcodec || len(info.Data) == 0 {
 			return false, nil
 		}
-		st, data, key = d.video, info.Data, info.Key || keyFromNALUs(info.Codec, info.Data)
+		st, data, key = d.video, info.Data, info.Key || flv.PictureIsKey(info.Codec, info.Data)
 		pts += int64(info.CompositionTime)
 	case 8:
 		if isMP3(t.body) {
@@ -325,70 +318,6 @@ func (d *flvDemuxer) packet(t flvTag, pkt *astiav.Packet) (bool, error) {
 // not lose.
 func isMP3(body []byte) bool {
 	return len(body) > 1 && (body[0]>>4 == 2 || body[0]>>4 == 14)
-}
-
-// keyFromNALUs reports whether a picture (NAL units with 4-byte lengths)
-// holds an IDR slice (H.264) or an IRAP picture (HEVC), or an AV1
-// temporal unit starts a coded video sequence (a sequence header OBU
-// first, as encoders put before each key frame). The frame type says so
-// too, but not every server sets it: gortmplib v1.0.1 writes enhanced
-// tags with frame type 0.
-func keyFromNALUs(c media.Codec, data []byte) bool {
-	if c == media.CodecAV1 {
-		return av1StartsSequence(data)
-	}
-	for len(data) > 4 {
-		n := int(binary.BigEndian.Uint32(data))
-		data = data[4:]
-		if n <= 0 || n > len(data) {
-			return false
-		}
-		switch c {
-		case media.CodecH264:
-			if flv.NALUTypeOf(data[:n]) == flv.NALUTypeIDR {
-				return true
-			}
-		case media.CodecHEVC:
-			if flv.HEVCNALUTypeOf(data[:n]).IsIRAP() {
-				return true
-			}
-		}
-		data = data[n:]
-	}
-	return false
-}
-
-// av1StartsSequence reports whether a temporal unit (low-overhead OBUs)
-// holds a sequence header OBU before its first frame.
-func av1StartsSequence(data []byte) bool {
-	for len(data) > 1 {
-		h := data[0]
-		typ := (h >> 3) & 0x0f
-		if typ == 1 {
-			return true
-		}
-		if typ == 3 || typ == 6 || h&0x02 == 0 {
-			return false // a frame (header) first, or no sizes to go on
-		}
-		i := 1
-		if h&0x04 != 0 {
-			i++
-		}
-		var size uint64
-		for shift := 0; i < len(data) && shift < 56; shift += 7 {
-			b := data[i]
-			i++
-			size |= uint64(b&0x7f) << shift
-			if b&0x80 == 0 {
-				break
-			}
-		}
-		if size > uint64(len(data)-i) {
-			return false
-		}
-		data = data[i+int(size):]
-	}
-	return false
 }
 
 func (d *flvDemuxer) close() {

@@ -117,9 +117,8 @@ func (h *httpFLVSource) nextTag() (flvTag, error) {
 			}
 			return flvTag{}, astiav.ErrEio
 		}
-		switch t.Type {
-		case flv.TagTypeAudio, flv.TagTypeVideo, flv.TagTypeScriptData:
-			return flvTag{kind: uint8(t.Type), ts: t.Timestamp, body: t.Data}, nil
+		if ft, ok := tagOf(t); ok {
+			return ft, nil
 		}
 	}
 }

@@ -59,13 +59,8 @@ func TestFFmpegAV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := bytes.Index(file, []byte("av1C"))
-	if i < 4 {
-		t.Fatal("no av1C box in FFmpeg's MP4")
-	}
-	size := int(file[i-4])<<24 | int(file[i-3])<<16 | int(file[i-2])<<8 | int(file[i-1])
-	if size < 8 || i-4+size > len(file) || !bytes.Equal(record, file[i+4:i-4+size]) {
-		t.Fatalf("record % x, FFmpeg's av1C % x", record, file[i+4:min(len(file), i-4+size)])
+	if box := mp4Box(t, file, "av1C"); !bytes.Equal(record, box) {
+		t.Fatalf("record % x, FFmpeg's av1C % x", record, box)
 	}
 	if w, h, ok := AV1RecordSize(record); !ok || w != 640 || h != 360 {
 		t.Errorf("size from the record: %dx%d %v, want 640x360", w, h, ok)

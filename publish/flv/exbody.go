@@ -28,33 +28,16 @@ func appendExAudioHeader(b []byte, pt AudioPacketType, f FourCC) []byte {
 
 // hevcPacketBody is VideoPacketBody for HEVC.
 func hevcPacketBody(p *media.Packet) ([]byte, uint32, error) {
-	nalus, err := SplitAnnexB(p.Data)
-	if err != nil {
-		return nil, 0, fmt.Errorf("HEVC packet: %w", err)
-	}
-	key := p.Key
-	kept := nalus[:0]
-	for _, nalu := range nalus {
+	kept, ft, cts, err := pictureNALUs(p, "HEVC", func(nalu []byte) (drop, key bool) {
 		switch typ := HEVCNALUTypeOf(nalu); {
 		case typ == HEVCNALUTypeAUD, typ == HEVCNALUTypeVPS, typ == HEVCNALUTypeSPS, typ == HEVCNALUTypePPS:
-			continue
-		case typ.IsIRAP():
-			key = true
+			return true, false
+		default:
+			return false, typ.IsIRAP()
 		}
-		kept = append(kept, nalu)
-	}
-	if len(kept) == 0 {
-		return nil, 0, fmt.Errorf("%w: HEVC packet of %d bytes holds only %d delimiters and parameter sets",
-			ErrNoNALUs, len(p.Data), len(nalus))
-	}
-	ft := FrameTypeInter
-	if key {
-		ft = FrameTypeKey
-	}
-	cts := durationMS(p.PTS - p.DTS)
-	if cts < MinCompositionTime || cts > MaxCompositionTime {
-		return nil, 0, fmt.Errorf("%w: composition time (%d ms) is beyond %d..%d ms",
-			ErrOutOfRange, cts, MinCompositionTime, MaxCompositionTime)
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	b := make([]byte, 0, 8+avccSize(kept))
 	if cts == 0 {

@@ -94,13 +94,8 @@ func TestFFmpegHEVC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := bytes.Index(file, []byte("hvcC"))
-	if i < 4 {
-		t.Fatal("no hvcC box in FFmpeg's MP4")
-	}
-	size := int(file[i-4])<<24 | int(file[i-3])<<16 | int(file[i-2])<<8 | int(file[i-1])
-	if size < 8 || i-4+size > len(file) || !bytes.Equal(record, file[i+4:i-4+size]) {
-		t.Fatalf("record % x, FFmpeg's hvcC % x", record, file[i+4:min(len(file), i-4+size)])
+	if box := mp4Box(t, file, "hvcC"); !bytes.Equal(record, box) {
+		t.Fatalf("record % x, FFmpeg's hvcC % x", record, box)
 	}
 
 	seq, err := VideoSequenceHeader(&media.CodecConfig{Codec: media.CodecHEVC, Extradata: JoinAnnexB(params)})
@@ -135,6 +130,21 @@ func TestFFmpegHEVC(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mp4Box is the payload of the first box of the type in an MP4 file, found
+// by its type bytes (enough for the sample entry's configuration boxes).
+func mp4Box(t *testing.T, file []byte, typ string) []byte {
+	t.Helper()
+	i := bytes.Index(file, []byte(typ))
+	if i < 4 {
+		t.Fatalf("no %s box in FFmpeg's MP4", typ)
+	}
+	size := int(file[i-4])<<24 | int(file[i-3])<<16 | int(file[i-2])<<8 | int(file[i-1])
+	if size < 8 || i-4+size > len(file) {
+		t.Fatalf("%s box of %d bytes at %d in %d", typ, size, i-4, len(file))
+	}
+	return file[i+4 : i-4+size]
 }
 
 func itoa(n int) string {

@@ -192,3 +192,87 @@ func ParseAudio(body []byte) (AudioInfo, error) {
 	}
 	return info, nil
 }
+
+// PictureIsKey reports whether a coded picture, as VideoInfo.Data gives it,
+// is one a decoder can start from, read from the data rather than the
+// tag's frame type, which not every writer sets (gortmplib v1.0.1 writes
+// enhanced tags with frame type 0): an H.264 picture with an IDR slice, an
+// HEVC picture with an IRAP NAL unit (NAL units with 4-byte lengths), or
+// an AV1 temporal unit that holds a sequence header OBU, as encoders put
+// before each key frame. Data that does not parse is not key.
+func PictureIsKey(c media.Codec, data []byte) bool {
+	if c == media.CodecAV1 {
+		obus, err := splitOBUs(data)
+		if err != nil {
+			return false
+		}
+		for _, obu := range obus {
+			if (obu[0]>>3)&0x0f == obuTypeSequenceHeader {
+				return true
+			}
+		}
+		return false
+	}
+	nalus, err := UnmarshalAVCC(data, 4)
+	if err != nil {
+		return false
+	}
+	for _, nalu := range nalus {
+		switch {
+		case c == media.CodecH264 && NALUTypeOf(nalu) == NALUTypeIDR,
+			c == media.CodecHEVC && HEVCNALUTypeOf(nalu).IsIRAP():
+			return true
+		}
+	}
+	return false
+}
+
+// Size is the picture size the record of a video sequence header says:
+// from the SPS of an avcC or hvcC, or the sequence header of an av1C (its
+// largest frame). ok is false for anything else, or a record that does not
+// parse.
+func (v VideoInfo) Size() (width, height int, ok bool) {
+	if !v.Header {
+		return 0, 0, false
+	}
+	switch v.Codec {
+	case media.CodecH264:
+		var rec AVCDecoderConfigurationRecord
+		if rec.Unmarshal(v.Data) == nil && len(rec.SPS) > 0 {
+			return SPSSize(rec.SPS[0])
+		}
+	case media.CodecHEVC:
+		var rec HEVCDecoderConfigurationRecord
+		if rec.Unmarshal(v.Data) == nil {
+			if sps := rec.NALUs(HEVCNALUTypeSPS); len(sps) > 0 {
+				return HEVCSPSSize(sps[0])
+			}
+		}
+	case media.CodecAV1:
+		return AV1RecordSize(v.Data)
+	}
+	return 0, 0, false
+}
+
+// Format is the sample rate and channel count an audio sequence header
+// says: from the AudioSpecificConfig (AAC), or the OpusHead's channels at
+// 48 kHz, the rate Opus decodes at whatever the input was. ok is false for
+// anything else, or a configuration that does not parse.
+func (a AudioInfo) Format() (rate, channels int, ok bool) {
+	if !a.Header {
+		return 0, 0, false
+	}
+	switch a.Codec {
+	case media.CodecAAC:
+		var asc AudioSpecificConfig
+		if asc.Unmarshal(a.Data) == nil {
+			return asc.SampleRate, asc.Channels(), true
+		}
+	case media.CodecOpus:
+		var h OpusHead
+		if h.Unmarshal(a.Data) == nil {
+			return 48000, int(h.Channels), true
+		}
+	}
+	return 0, 0, false
+}

@@ -274,3 +274,59 @@ func FuzzParseAudio(f *testing.F) {
 		}
 	})
 }
+
+// PictureIsKey reads keyness from the data: IDR (H.264), IRAP (HEVC), a
+// sequence header OBU (AV1); anything that does not parse is not key.
+func TestPictureIsKey(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		codec media.Codec
+		data  string
+		want  bool
+	}{
+		{"h264 IDR after SEI", media.CodecH264, "00 00 00 02 06 05 00 00 00 02 65 88", true},
+		{"h264 non-IDR", media.CodecH264, "00 00 00 02 41 9a", false},
+		{"h264 cut short", media.CodecH264, "00 00 00 09 65", false},
+		{"hevc IDR_W_RADL", media.CodecHEVC, "00 00 00 03 26 01 af", true},
+		{"hevc CRA", media.CodecHEVC, "00 00 00 03 2a 01 af", true},
+		{"hevc TRAIL_R", media.CodecHEVC, "00 00 00 03 02 01 d0", false},
+		{"av1 TD, sequence header, frame", media.CodecAV1, "12 00 0a 02 00 00 32 01 00", true},
+		{"av1 TD, frame", media.CodecAV1, "12 00 32 01 00", false},
+		{"av1 without sizes", media.CodecAV1, "08 00 00", false},
+		{"aac", media.CodecAAC, "00 00 00 02 65 88", false},
+	} {
+		if got := PictureIsKey(c.codec, hexBytes(c.data)); got != c.want {
+			t.Errorf("%s: PictureIsKey = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// Size and Format read what a sequence header's record says; anything that
+// is not a header, or does not parse, says nothing.
+func TestSequenceHeaderFacts(t *testing.T) {
+	hevc, err := ParseVideo(append(hexBytes("90 68 76 63 31"), x265MainRecord...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, h, ok := hevc.Size(); !ok || w != 1280 || h != 720 {
+		t.Errorf("HEVC record: %dx%d %v, want 1280x720", w, h, ok)
+	}
+	if _, _, ok := (VideoInfo{Codec: media.CodecHEVC, Data: x265MainRecord}).Size(); ok {
+		t.Error("a picture (not a header) gave a size")
+	}
+	for _, c := range []struct {
+		info     AudioInfo
+		rate, ch int
+		ok       bool
+	}{
+		{AudioInfo{Codec: media.CodecAAC, Header: true, Data: hexBytes("12 08")}, 44100, 1, true},
+		{AudioInfo{Codec: media.CodecOpus, Header: true, Data: libopusHead}, 48000, 2, true},
+		{AudioInfo{Codec: media.CodecOpus, Header: true, Data: hexBytes("4f 70")}, 0, 0, false},
+		{AudioInfo{Codec: media.CodecAAC, Data: hexBytes("12 08")}, 0, 0, false},
+	} {
+		rate, ch, ok := c.info.Format()
+		if rate != c.rate || ch != c.ch || ok != c.ok {
+			t.Errorf("%v % x header %v: %d Hz %d ch %v, want %d Hz %d ch %v", c.info.Codec, c.info.Data, c.info.Header, rate, ch, ok, c.rate, c.ch, c.ok)
+		}
+	}
+}

@@ -167,24 +167,51 @@ func VideoPacketBody(p *media.Packet) ([]byte, uint32, error) {
 		return nil, 0, fmt.Errorf("%w: %v packet, want %v, %v or %v", ErrUnsupportedCodec, p.Codec,
 			media.CodecH264, media.CodecHEVC, media.CodecAV1)
 	}
+	kept, ft, cts, err := pictureNALUs(p, "H.264", func(nalu []byte) (drop, key bool) {
+		switch NALUTypeOf(nalu) {
+		case NALUTypeAUD, NALUTypeSPS, NALUTypePPS:
+			return true, false
+		case NALUTypeIDR:
+			return false, true
+		}
+		return false, false
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	b := make([]byte, 0, 5+avccSize(kept))
+	if b, err = appendVideoTagHeader(b, ft, CodecIDAVC, AVCPacketTypeNALU, cts); err != nil {
+		return nil, 0, err
+	}
+	return appendAVCC(b, kept), tagTimestamp(p.DTS), nil
+}
+
+// pictureNALUs splits an H.264 or HEVC packet (Annex-B, the codec's name
+// for messages) into the NAL units
+// its tag carries, those classify does not drop (delimiters and parameter
+// sets belong in the sequence header), and reads its frame type (key when
+// p.Key is set or classify says a NAL unit makes the picture key) and its
+// composition time, PTS-DTS in whole milliseconds. Errors: those of
+// SplitAnnexB, ErrNoNALUs (only dropped NAL units), ErrOutOfRange
+// (composition time beyond 24 bits).
+func pictureNALUs(p *media.Packet, name string, classify func(nalu []byte) (drop, key bool)) ([][]byte, FrameType, int32, error) {
 	nalus, err := SplitAnnexB(p.Data)
 	if err != nil {
-		return nil, 0, fmt.Errorf("H.264 packet: %w", err)
+		return nil, 0, 0, fmt.Errorf("%s packet: %w", name, err)
 	}
 	key := p.Key
 	kept := nalus[:0]
 	for _, nalu := range nalus {
-		switch NALUTypeOf(nalu) {
-		case NALUTypeAUD, NALUTypeSPS, NALUTypePPS:
+		drop, k := classify(nalu)
+		if drop {
 			continue
-		case NALUTypeIDR:
-			key = true
 		}
+		key = key || k
 		kept = append(kept, nalu)
 	}
 	if len(kept) == 0 {
-		return nil, 0, fmt.Errorf("%w: H.264 packet of %d bytes holds only %d delimiters and parameter sets",
-			ErrNoNALUs, len(p.Data), len(nalus))
+		return nil, 0, 0, fmt.Errorf("%w: %s packet of %d bytes holds only %d delimiters and parameter sets",
+			ErrNoNALUs, name, len(p.Data), len(nalus))
 	}
 	ft := FrameTypeInter
 	if key {
@@ -192,14 +219,10 @@ func VideoPacketBody(p *media.Packet) ([]byte, uint32, error) {
 	}
 	cts := durationMS(p.PTS - p.DTS)
 	if cts < MinCompositionTime || cts > MaxCompositionTime {
-		return nil, 0, fmt.Errorf("%w: composition time (%d ms) is beyond %d..%d ms",
+		return nil, 0, 0, fmt.Errorf("%w: composition time (%d ms) is beyond %d..%d ms",
 			ErrOutOfRange, cts, MinCompositionTime, MaxCompositionTime)
 	}
-	b := make([]byte, 0, 5+avccSize(kept))
-	if b, err = appendVideoTagHeader(b, ft, CodecIDAVC, AVCPacketTypeNALU, int32(cts)); err != nil {
-		return nil, 0, err
-	}
-	return appendAVCC(b, kept), tagTimestamp(p.DTS), nil
+	return kept, ft, int32(cts), nil
 }
 
 // VideoSequenceHeader makes the body of the AVC sequence header tag
