@@ -162,6 +162,10 @@ type playLine struct {
 	Frames       int64    `json:"frames"`
 	FPS          float64  `json:"fps"`
 	Dropped      int64    `json:"dropped"`
+	Skipped      int64    `json:"skipped"`
+	SkippedAudio int64    `json:"skipped_audio"`
+	PositionS    float64  `json:"position_s"`
+	DurationS    *float64 `json:"duration_s"`
 	Concealed    int64    `json:"concealed"`
 	DecodeMsP50  float64  `json:"decode_ms_p50"`
 	BufferMs     float64  `json:"buffer_ms"`
@@ -185,18 +189,24 @@ func playLineFrom(prev, cur playSample, final bool) playLine {
 		dt = 1
 	}
 	l := playLine{
-		T:           math.Round(cur.at.Seconds()*1000) / 1000,
-		State:       st.State.String(),
-		Frames:      st.Frames,
-		FPS:         round1(float64(st.Frames-prev.stats.Frames) / dt),
-		Dropped:     st.Dropped,
-		Concealed:   st.Concealed,
-		DecodeMsP50: round1(st.DecodeP50),
-		BufferMs:    round1(float64(st.Buffer) / 1e6),
-		Kbps:        round1(float64(st.Bytes-prev.stats.Bytes) * 8 / 1000 / dt),
-		Video:       st.Video,
-		Audio:       st.Audio,
-		Final:       final,
+		T:            math.Round(cur.at.Seconds()*1000) / 1000,
+		State:        st.State.String(),
+		Frames:       st.Frames,
+		FPS:          round1(float64(st.Frames-prev.stats.Frames) / dt),
+		Dropped:      st.Dropped,
+		Skipped:      st.Skipped,
+		SkippedAudio: st.SkippedAudio,
+		PositionS:    round3(st.Position.Seconds()),
+		Concealed:    st.Concealed,
+		DecodeMsP50:  round1(st.DecodeP50),
+		BufferMs:     round1(float64(st.Buffer) / 1e6),
+		Kbps:         round1(float64(st.Bytes-prev.stats.Bytes) * 8 / 1000 / dt),
+		Video:        st.Video,
+		Audio:        st.Audio,
+		Final:        final,
+	}
+	if st.Duration > 0 {
+		l.DurationS = ptr(round3(st.Duration.Seconds()))
 	}
 	if st.FirstFrame > 0 {
 		l.FirstFrameMs = ptr(round1(float64(st.FirstFrame) / 1e6))

@@ -71,6 +71,8 @@ type outputLine struct {
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
 // since is cur-prev for counters that restart when the output they come
 // from changes (the first destination ended): 0 rather than negative.
 func since[T int64 | uint64](cur, prev T) T {

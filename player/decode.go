@@ -257,7 +257,10 @@ func (p *Player) queueAudio(ctx context.Context, pts time.Duration, samples []fl
 		} else if now, ok := p.clock.Now(); ok {
 			switch {
 			case pts < now-lateAudio:
-				if p.audioStarted.Load() {
+				switch {
+				case p.skipped(pts):
+					p.audioSkipped.Add(1)
+				case p.audioStarted.Load():
 					p.audioDropped.Add(1)
 				}
 				return true

@@ -610,15 +610,28 @@ func livePublish(t *testing.T, url string) *exec.Cmd {
 // livePublishAudio is livePublish with another audio encoder.
 func livePublishAudio(t *testing.T, url, acodec string) *exec.Cmd {
 	t.Helper()
+	return livePublishWith(t, url, "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-c:a", acodec)
+}
+
+// livePublishOBS publishes as OBS Studio does by default: x264 veryfast
+// with B-frames and lookahead, a keyframe every 250 frames, AAC.
+func livePublishOBS(t *testing.T, url string) *exec.Cmd {
+	t.Helper()
+	return livePublishWith(t, url, "-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-g", "250", "-c:a", "aac", "-b:a", "160k")
+}
+
+// livePublishWith is livePublish with the given encoders and settings.
+func livePublishWith(t *testing.T, url string, codecs ...string) *exec.Cmd {
+	t.Helper()
 	bin, err := peer.Require("ffmpeg", "ffmpeg")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-hide_banner", "-nostdin", "-v", "error",
+	args := []string{"-hide_banner", "-nostdin", "-v", "error",
 		"-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
-		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-pix_fmt", "yuv420p",
-		"-c:a", acodec, "-t", "120", "-f", "flv", url)
+		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"}
+	args = append(append(args, codecs...), "-pix_fmt", "yuv420p", "-t", "120", "-f", "flv", url)
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -655,14 +668,27 @@ func startNginxLive(t *testing.T, name string, segments int) *peer.Nginx {
 // the tracks are described.
 func checkLive(t *testing.T, cfg Config) *Player {
 	t.Helper()
+	return checkLiveAfter(t, cfg, 500*time.Millisecond)
+}
+
+// checkLiveAfter is checkLive, measuring from settle after the first
+// frame (the join to the live edge done).
+func checkLiveAfter(t *testing.T, cfg Config, settle time.Duration) *Player {
+	t.Helper()
 	sink := &countSink{}
 	cfg.Sink = sink
 	p, err := openPlayer(t, context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Open %s: %v", urlmask.Mask(cfg.URL), err)
 	}
+	// A live stream's tracks come from its sequence headers and metadata,
+	// known once open — not from whichever packets arrive first (a
+	// stream once opened as audio only behind such a publisher).
+	if st := p.Stats(); !strings.HasPrefix(st.Video, "h264") || st.Audio == "" {
+		t.Errorf("%s: tracks on opening: video %q, audio %q, want both", urlmask.Mask(cfg.URL), st.Video, st.Audio)
+	}
 	waitFrames(t, p, 1, 5*time.Second)
-	time.Sleep(500 * time.Millisecond) // past the join
+	time.Sleep(settle) // past the join
 	s0 := p.Stats()
 	f0, t0, a0 := s0.Frames, time.Now(), p.audio.Stats().Played
 	time.Sleep(2 * time.Second)
@@ -671,9 +697,9 @@ func checkLive(t *testing.T, cfg Config) *Player {
 	fps := float64(st.Frames-f0) / t1.Sub(t0).Seconds()
 	gap := sink.maxGap(t0, t1)
 	audio := time.Duration(p.audio.Stats().Played-a0) * time.Second / (outRate * outChannels)
-	t.Logf("%s: first frame %v, %.1f fps, longest gap %v, audio played %v in %v, %d frames, dropped %d (%d while joining; %s), buffer %v, video %q, audio %q",
+	t.Logf("%s: first frame %v, %.1f fps, longest gap %v, audio played %v in %v, %d frames, dropped %d (%d while joining; %s), skipped %d pictures and %d audio blocks, buffer %v, video %q, audio %q",
 		urlmask.Mask(cfg.URL), st.FirstFrame.Round(time.Millisecond), fps, gap.Round(time.Millisecond), audio.Round(time.Millisecond),
-		t1.Sub(t0).Round(time.Millisecond), st.Frames, st.Dropped, s0.Dropped, dropBreakdown(p), st.Buffer, st.Video, st.Audio)
+		t1.Sub(t0).Round(time.Millisecond), st.Frames, st.Dropped, s0.Dropped, dropBreakdown(p), st.Skipped, st.SkippedAudio, st.Buffer, st.Video, st.Audio)
 	// Smooth: a picture at least every few frame times, not in bursts, and
 	// the sound plays along (the null device takes it in real time). HLS
 	// comes a segment at a time, and FFmpeg's demuxer fetches the next
@@ -753,8 +779,8 @@ func dropBreakdown(p *Player) string {
 	if at != nil {
 		aq = at.in.Dropped()
 	}
-	return fmt.Sprintf("late pictures %d, late audio %d, video queue %d, audio queue %d, skipped joining %d",
-		p.lateDropped.Load(), p.audioDropped.Load(), vq, aq, p.joinSkipped.Load())
+	return fmt.Sprintf("late pictures %d, late audio %d, video queue %d, audio queue %d",
+		p.lateDropped.Load(), p.audioDropped.Load(), vq, aq)
 }
 
 // TestLive plays a stream the ffmpeg CLI publishes to nginx-rtmp: over RTMP
@@ -891,6 +917,26 @@ func TestLoopback(t *testing.T) {
 		livePublishAudio(t, "rtmp://"+srv.RTMPAddr()+"/live/mp3", "libmp3lame")
 		waitLoopbackStream(t, srv, "mp3")
 		checkLive(t, Config{URL: "rtmp://" + srv.RTMPAddr() + "/live/mp3"}) // checks mp3 for a name of mp3
+	})
+	t.Run("long gop", func(t *testing.T) {
+		// Issue 12's two bugs, behind a publisher with OBS's defaults:
+		// B-frames put the newest picture's time ~100 ms ahead of what
+		// can be decoded and of the audio sent with it; a clock anchored
+		// there found every AAC block late, dropped all of them (~47 a
+		// second) and played silent. Joining mid-GOP skips up to 8 s of
+		// the server's GOP cache: counted as skipped, not dropped.
+		t.Parallel()
+		livePublishOBS(t, "rtmp://"+srv.RTMPAddr()+"/live/obs")
+		waitLoopbackStream(t, srv, "obs")
+		for _, url := range []string{"rtmp://" + srv.RTMPAddr() + "/live/obs", "http://" + srv.HTTPAddr() + "/live/obs.flv"} {
+			p := checkLiveAfter(t, Config{URL: url}, 1500*time.Millisecond)
+			st := p.Stats()
+			p.Close()
+			if st.Skipped == 0 {
+				t.Errorf("%s: skipped = 0: joining a 250-frame GOP skips to the live edge", url)
+			}
+			time.Sleep(700 * time.Millisecond) // join at another point of the GOP
+		}
 	})
 	t.Run("not found", func(t *testing.T) {
 		t.Parallel()

@@ -77,20 +77,17 @@ func (p *Player) runPresenter() {
 			continue
 		}
 		now, _ := p.clock.Now()
-		if now-v.pts > lateVideo && len(p.frames) > 0 {
-			if p.joining.Load() {
-				p.joinSkipped.Add(1)
-			} else {
-				p.lateDropped.Add(1)
-			}
+		if late := now-v.pts > lateVideo; late && p.skipped(v.pts) {
+			// Behind a jump to the live edge: not shown even when nothing
+			// newer is decoded yet (joining a long GOP would otherwise
+			// play it fast-forward).
+			p.joinSkipped.Add(1)
 			v.free()
 			continue
-		}
-		if now-v.pts <= lateVideo {
-			// Joining ends at the first picture shown on time: one shown
-			// late because nothing newer had been decoded yet is still
-			// part of the skip to the live edge.
-			p.joining.Store(false)
+		} else if late && len(p.frames) > 0 {
+			p.lateDropped.Add(1)
+			v.free()
+			continue
 		}
 		p.present(v, conv)
 		v.free()
@@ -151,7 +148,8 @@ func (p *Player) catchUp() {
 	// would skip at every segment.
 	segmented := p.src.kind == kindHLS
 	target := catchUpTarget(p.cfg.Latency, segmented)
-	buf := time.Duration(p.newestPTS.Load()) - now
+	newest := p.edges.newest(time.Since(p.opened))
+	buf := newest - now
 	edge := p.liveEdge()
 	speed := 1.0
 	joined := time.Since(p.opened) - time.Duration(p.firstFrame.Load())
@@ -160,14 +158,13 @@ func (p *Player) catchUp() {
 		// A server's GOP cache starts a new viewer at the last keyframe,
 		// up to a GOP behind live: show it at once, then skip to the edge.
 		p.log.Debug("joining: skipping to the live edge", "buffer", buf)
-		p.joining.Store(true)
-		p.clock.Anchor(edge - lowJoin)
+		p.skipTo(edge - lowJoin)
 		if p.audio != nil {
 			p.audio.Flush()
 		}
 	case catchUpJump:
 		p.log.Info("far behind live: jumping ahead", "buffer", buf)
-		p.clock.Anchor(time.Duration(p.newestPTS.Load()) - target)
+		p.skipTo(newest - target)
 		if p.audio != nil {
 			p.audio.Flush()
 		}
@@ -245,10 +242,23 @@ func audioQueueSpeed(queued time.Duration, cur float64) float64 {
 	return cur
 }
 
-// liveEdge is the stream time at the live edge now: the newest picture
-// read, plus the time since it was read (liveEdgeAt).
+// liveEdge is the stream time at the live edge now: the newest media
+// every track has reached, plus the time since it was read (edgeTracker).
 func (p *Player) liveEdge() time.Duration {
-	return liveEdgeAt(time.Duration(p.newestPTS.Load()), time.Duration(p.newestAt.Load()), time.Since(p.opened))
+	return p.edges.edge(time.Since(p.opened))
+}
+
+// skipTo moves the clock ahead to d to reach the live edge: what comes
+// late from before d was skipped, not lost.
+func (p *Player) skipTo(d time.Duration) {
+	p.skipBefore.Store(int64(max(d, time.Duration(p.skipBefore.Load()))))
+	p.clock.Anchor(d)
+}
+
+// skipped reports whether media at pts, come late, was skipped by a move
+// to the live edge rather than lost.
+func (p *Player) skipped(pts time.Duration) bool {
+	return pts < time.Duration(p.skipBefore.Load())
 }
 
 // liveEdgeAt is the live edge at time now, the newest picture read having
@@ -277,7 +287,9 @@ func (p *Player) present(v *vframe, conv *converter) {
 		}
 	}
 	at := time.Now()
+	p.shownPTS.Store(int64(v.pts))
 	if p.presented.Add(1) == 1 {
+		p.firstPTS.Store(int64(v.pts))
 		p.firstFrame.Store(int64(at.Sub(p.opened)))
 		p.log.Info("first frame", "after", at.Sub(p.opened).Round(time.Millisecond))
 	}

@@ -76,13 +76,17 @@ type Player struct {
 	concealed    atomic.Int64
 	audioDropped atomic.Int64
 	audioStarted atomic.Bool  // audio played: later drops count
-	joinSkipped  atomic.Int64 // pictures skipped to reach the live edge on joining
-	joining      atomic.Bool  // skipping to the live edge: late pictures are not losses
-	bytes        atomic.Int64
-	firstFrame   atomic.Int64 // ns from open to the first presented frame; 0 until then
-	newestPTS    atomic.Int64 // newest packet PTS read (ns)
-	newestAt     atomic.Int64 // when it was read: ns since opened
-	decodeTimes  durRing
+	joinSkipped  atomic.Int64 // pictures skipped to reach the live edge (joining, after a stall)
+	audioSkipped atomic.Int64 // audio blocks skipped likewise
+	// skipBefore (ns): the clock jumped here to reach the live edge; media
+	// before it that comes late was skipped, not lost.
+	skipBefore  atomic.Int64
+	bytes       atomic.Int64
+	firstFrame  atomic.Int64 // ns from open to the first presented frame; 0 until then
+	edges       edgeTracker  // newest media read, for the live edge
+	shownPTS    atomic.Int64 // the last presented picture's PTS (ns)
+	firstPTS    atomic.Int64 // the first presented picture's PTS (ns)
+	decodeTimes durRing
 
 	mu        sync.Mutex // guards the descriptions
 	videoDesc string
@@ -91,6 +95,7 @@ type Player struct {
 	height    int
 	fps       float64
 	duration  time.Duration
+	start     time.Duration // a file's first timestamp: positions count from it
 	seekable  bool
 }
 
@@ -198,6 +203,9 @@ func (p *Player) setupTracks() error {
 	if d := p.fc.Duration(); d > 0 && !p.src.live() {
 		p.duration = time.Duration(d) * time.Microsecond
 		p.seekable = true
+	}
+	if st := p.fc.StartTime(); st != noPTS && !p.src.live() {
+		p.start = time.Duration(st) * time.Microsecond
 	}
 	p.mu.Unlock()
 	return nil
@@ -381,9 +389,10 @@ func (p *Player) runReader() {
 			dts = ts
 		}
 		k.pts, k.dts = fromTB(ts, t.tb), fromTB(dts, t.tb)
-		if t == p.vt || p.vt == nil {
-			p.newestPTS.Store(int64(k.pts))
-			p.newestAt.Store(int64(time.Since(p.opened)))
+		if t == p.vt {
+			p.edges.noteVideo(k.dts, time.Since(p.opened))
+		} else if p.audio != nil {
+			p.edges.noteAudio(k.pts+fromTB(pkt.Duration(), t.tb), time.Since(p.opened))
 		}
 		k.p = pkt.Clone()
 		pkt.Unref()
@@ -421,10 +430,13 @@ func (p *Player) fail(err error) {
 	p.log.Warn("playback stopped", "err", err)
 }
 
-// doSeek moves a file to d (reader goroutine).
+// doSeek moves a file to d from its start (reader goroutine).
 func (p *Player) doSeek(d time.Duration) {
 	p.flushing.Store(true)
 	defer p.flushing.Store(false)
+	p.mu.Lock()
+	d += p.start // timestamps count from the file's first
+	p.mu.Unlock()
 	ts := d.Microseconds() // AV_TIME_BASE units
 	if err := p.fc.SeekFrame(-1, ts, astiav.NewSeekFlags(astiav.SeekFlagBackward)); err != nil {
 		p.log.Warn("seek failed", "to", d, "err", err)

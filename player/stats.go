@@ -8,10 +8,16 @@ type Stats struct {
 	// FirstFrame is the time from Open to the first presented picture;
 	// zero until then.
 	FirstFrame time.Duration
-	// Frames presented, and dropped: late pictures plus packets a live
-	// source lost in the player's queues.
+	// Frames presented, and dropped: late pictures and audio plus
+	// packets a live source lost in the player's queues — what a viewer
+	// saw go missing in steady play.
 	Frames  int64
 	Dropped int64
+	// Skipped counts the pictures decoded but not shown to reach the live
+	// edge (on joining, after a stall), SkippedAudio the audio blocks
+	// likewise; neither is in Dropped.
+	Skipped      int64
+	SkippedAudio int64
 	// Concealed counts decode errors that were concealed (playback went
 	// on).
 	Concealed int64
@@ -28,7 +34,9 @@ type Stats struct {
 	Height       int
 	// Duration of a file (zero for live).
 	Duration time.Duration
-	// Position is the media time being presented.
+	// Position is the media time of the last presented picture (of the
+	// audio playing, without video), from the start of a file, or for a
+	// live stream from the first picture.
 	Position time.Duration
 	// AudioBackend names the output ("null", "pulseaudio", …).
 	AudioBackend string
@@ -54,6 +62,7 @@ func (p *Player) Stats() Stats {
 	}
 	s.FirstFrame = time.Duration(p.firstFrame.Load())
 	s.Dropped = p.lateDropped.Load() + p.audioDropped.Load()
+	s.Skipped, s.SkippedAudio = p.joinSkipped.Load(), p.audioSkipped.Load()
 	vt, at := p.tracks()
 	for _, t := range []*track{vt, at} {
 		if t != nil {
@@ -61,8 +70,7 @@ func (p *Player) Stats() Stats {
 		}
 	}
 	if now, ok := p.clock.Now(); ok {
-		s.Position = now
-		if b := time.Duration(p.newestPTS.Load()) - now; b > 0 {
+		if b := p.edges.edge(time.Since(p.opened)) - now; b > 0 {
 			s.Buffer = b
 		}
 	}
@@ -71,9 +79,29 @@ func (p *Player) Stats() Stats {
 	}
 	p.mu.Lock()
 	s.Video, s.Audio, s.Width, s.Height, s.Duration, s.Err = p.videoDesc, p.audioDesc, p.width, p.height, p.duration, p.err
+	start := p.start
 	p.mu.Unlock()
+	s.Position = p.position(start)
 	if s.Err != nil && (s.State == StateEnded || s.State == StateError) {
 		s.State = StateError
 	}
 	return s
+}
+
+// position is the media time shown, from start for a file, from the first
+// picture live.
+func (p *Player) position(start time.Duration) time.Duration {
+	var at time.Duration
+	switch now, ok := p.clock.Now(); {
+	case p.presented.Load() > 0:
+		at = time.Duration(p.shownPTS.Load())
+		if p.src.live() {
+			start = time.Duration(p.firstPTS.Load())
+		}
+	case ok && !p.src.live():
+		at = now
+	default:
+		return 0
+	}
+	return max(0, at-start)
 }
