@@ -7,7 +7,7 @@ PKGS    := ./...
 # Short fuzz runs per target in `make test`; longer with FUZZTIME=1m.
 FUZZTIME ?= 4s
 
-.PHONY: all deps deps-test build run test fuzz bench lint clean
+.PHONY: all deps deps-test deps-bench build run test fuzz bench lint clean
 
 all: build
 
@@ -16,6 +16,9 @@ deps:
 
 deps-test:
 	@.ci/deps --test
+
+deps-bench:
+	@.ci/deps --bench
 
 build: deps
 	@mkdir -p bin
@@ -44,7 +47,7 @@ fuzz:
 	  done; \
 	done; echo "fuzz: all targets passed"
 
-bench: deps-test build
+bench: deps-bench build
 	$(GO) run ./internal/bench -onair $(BIN)
 
 lint:

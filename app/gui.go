@@ -210,6 +210,8 @@ func (g *gui) build() {
 	}
 	w.SetContent(g.tabs)
 	w.Canvas().SetOnTypedKey(g.typedKey)
+	g.player.addShortcuts(w.Canvas(), g.onPlayer)
+	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { g.player.dropped(uris) })
 
 	if g.prefs.BoolWithFallback(prefLoopback, true) {
 		g.loop.start()
@@ -246,18 +248,20 @@ func (g *gui) showPlayer() {
 	}
 }
 
-// typedKey: F toggles fullscreen on the Player tab, Esc leaves it. Keys
-// typed into an entry do not come here.
+// onPlayer reports whether the Player shows (its tab, or fullscreen).
+func (g *gui) onPlayer() bool { return g.fullscreen || g.tabs.Selected() == g.playerTab }
+
+// typedKey: on the Player, F toggles fullscreen, Esc leaves it, and the
+// player's keys act (playerView.key). Keys typed into an entry do not come
+// here.
 func (g *gui) typedKey(ev *fyne.KeyEvent) {
-	switch ev.Name {
-	case fyne.KeyF:
-		if g.fullscreen || g.tabs.Selected() == g.playerTab {
-			g.toggleFullScreen()
-		}
-	case fyne.KeyEscape:
-		if g.fullscreen {
-			g.toggleFullScreen()
-		}
+	switch {
+	case ev.Name == fyne.KeyF && g.onPlayer():
+		g.toggleFullScreen()
+	case ev.Name == fyne.KeyEscape && g.fullscreen:
+		g.toggleFullScreen()
+	case g.onPlayer():
+		g.player.key(ev.Name)
 	}
 }
 

@@ -28,7 +28,9 @@ type playerView struct {
 	g *gui
 
 	surface    *videoSurface
+	tr         *transport
 	url        *widget.SelectEntry
+	fileBtn    *widget.Button
 	openBtn    *widget.Button
 	stopBtn    *widget.Button
 	fullBtn    *widget.Button
@@ -78,6 +80,7 @@ func newPlayerView(g *gui) *playerView {
 	v.url.SetPlaceHolder("rtmp://…, http://….m3u8, http://….flv, rtsp://…, srt://… or a file")
 	v.url.OnSubmitted = func(string) { v.open(v.url.Text) }
 	v.openBtn = widget.NewButtonWithIcon("Open", theme.MediaPlayIcon(), func() { v.open(v.url.Text) })
+	v.fileBtn = widget.NewButtonWithIcon("Open File…", theme.FolderOpenIcon(), v.openFileDialog)
 	v.openBtn.Importance = widget.HighImportance
 	v.stopBtn = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), v.stopPlaying)
 	v.stopBtn.Disable()
@@ -94,8 +97,11 @@ func newPlayerView(g *gui) *playerView {
 		v.withPlayer(func(pl *player.Player) { pl.SetMuted(m) })
 	})
 	v.mute.SetChecked(p.Bool(prefMuted))
-	v.insecure = widget.NewCheck("Accept a self-signed certificate (rtmps)", func(on bool) { g.setBool(prefPlayerInsecure, on) })
+	v.insecure = widget.NewCheck("Trust a self-signed certificate", func(on bool) { g.setBool(prefPlayerInsecure, on) })
 	v.insecure.SetChecked(p.Bool(prefPlayerInsecure))
+	// Shown only for a TLS URL, where it means something.
+	v.url.OnChanged = func(u string) { v.showInsecure(u) }
+	v.showInsecure(v.url.Text)
 
 	for i := 0; i < 4; i++ {
 		t := canvas.NewText("", color.White)
@@ -124,14 +130,26 @@ func newPlayerView(g *gui) *playerView {
 	v.video = container.NewStack(v.surface.box, container.NewPadded(corner))
 	v.videoArea = container.NewStack(v.video)
 
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(v.openBtn, v.stopBtn), v.url)
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(v.fileBtn, v.openBtn, v.stopBtn), v.url)
 	controls := container.NewHBox(widget.NewIcon(theme.VolumeUpIcon()),
 		container.NewGridWrap(fyne.NewSize(180, v.volume.MinSize().Height), v.volume),
 		v.mute, v.overlayChk, v.insecure, layout.NewSpacer(), v.fullBtn, v.snapBtn)
+	v.tr = newTransport(v)
 	v.content = container.NewBorder(container.NewPadded(top),
-		container.NewPadded(container.NewVBox(controls, v.status)), nil, nil, v.videoArea)
+		container.NewPadded(container.NewVBox(v.tr.content, controls, v.status)), nil, nil, v.videoArea)
 	g.br.watch(v.read)
 	return v
+}
+
+// showInsecure shows the self-signed toggle when u is an rtmps or
+// rtmpts URL; UI goroutine.
+func (v *playerView) showInsecure(u string) {
+	u = strings.ToLower(strings.TrimSpace(u))
+	if strings.HasPrefix(u, "rtmps://") || strings.HasPrefix(u, "rtmpts://") {
+		v.insecure.Show()
+	} else {
+		v.insecure.Hide()
+	}
 }
 
 func (v *playerView) withPlayer(fn func(*player.Player)) {
@@ -186,6 +204,7 @@ func (v *playerView) play(u string) {
 	v.surface.clear("opening " + shown + " …")
 	v.status.SetText("Opening " + shown + " …")
 	v.stopBtn.Enable()
+	v.tr.reset()
 	cfg := player.Config{
 		URL: u, Latency: player.LatencyLow, Sink: v.surface, SinkFormat: media.PixelFormatRGBA,
 		NullAudio: v.g.opts.NullAudio, Volume: v.volume.Value / 100, Logger: v.g.log,
@@ -270,6 +289,7 @@ func (v *playerView) idle(msg string) {
 		v.stop = nil
 	}
 	v.stopBtn.Disable()
+	v.tr.reset()
 	v.status.SetText(msg)
 	v.surface.clear("no stream")
 	for _, t := range v.lines {
@@ -341,6 +361,7 @@ func (v *playerView) read() func() {
 		}
 	}
 	lines := overlayLines(st, v.fps, v.kbps, v.showFPS)
+	ts := transportState{live: pl.Live(), seekable: pl.Seekable(), pos: st.Position, dur: st.Duration}
 	status := fmt.Sprintf("%s %s", st.State, shown)
 	if st.State == player.StatePlaying && st.FirstFrame > 0 {
 		status += fmt.Sprintf(" — first picture after %d ms", st.FirstFrame.Milliseconds())
@@ -354,6 +375,9 @@ func (v *playerView) read() func() {
 		}
 		if v.stop != nil && time.Now().After(v.holdStatus) {
 			v.status.SetText(status)
+		}
+		if v.stop != nil {
+			v.tr.show(ts)
 		}
 		v.showOverlay()
 	}

@@ -244,7 +244,10 @@ func newStudioView(g *gui) *studioView {
 	settings := container.NewVScroll(container.NewVBox(source, output, s.destCard))
 	destList := s.newDestList()
 
-	statusRow := container.NewHBox(s.stateLbl, s.uptimeLbl, s.reconnLbl, s.ratesLbl, s.dropLbl, s.cpuLbl)
+	// The figures scroll sideways rather than widen the window: their
+	// texts grow while live (the CPU and drop breakdowns), and a row of
+	// labels would push the window past a laptop screen's width.
+	statusRow := container.NewHScroll(container.NewHBox(s.stateLbl, s.uptimeLbl, s.reconnLbl, s.ratesLbl, s.dropLbl, s.cpuLbl))
 	left := container.NewBorder(nil, container.NewVBox(s.graph, statusRow, destList), nil, nil, s.preview.box)
 	// The recording label keeps the width of its longest text, so the
 	// status beside it does not move or hide under it.

@@ -143,6 +143,31 @@ func TestGUIGoLivePreviewPlay(t *testing.T) {
 		t.Errorf("recent URLs %q", recent)
 	}
 
+	// A live stream: the Live badge and Jump to live, no seek bar; the
+	// arrow keys say it cannot seek; Space pauses, Jump to live resumes.
+	waitFor(t, 3*time.Second, "no Live badge", func() bool {
+		return uiValue(g, func() bool { return g.player.tr.liveRow.Visible() && !g.player.tr.seekRow.Visible() })
+	})
+	g.onUI(func() { g.typedKey(&fyne.KeyEvent{Name: fyne.KeyLeft}) })
+	if msg := uiValue(g, func() string { return g.player.status.Text }); !strings.Contains(msg, "live stream: it cannot seek") {
+		t.Errorf("← on a live stream: status %q", msg)
+	}
+	g.onUI(func() { g.typedKey(&fyne.KeyEvent{Name: fyne.KeySpace}) })
+	if !uiValue(g, func() bool {
+		paused := false
+		g.player.withPlayer(func(p *player.Player) { paused = p.Paused() })
+		return paused && g.player.tr.playBtn.Text == "Play"
+	}) {
+		t.Error("Space did not pause the live stream")
+	}
+	n := g.player.surface.presented.Load()
+	time.Sleep(500 * time.Millisecond)
+	g.onUI(func() { test.Tap(g.player.tr.jumpBtn) })
+	waitFor(t, 3*time.Second, "no pictures after Jump to live", func() bool { return g.player.surface.presented.Load() > n+10 })
+	if uiValue(g, func() string { return g.player.tr.playBtn.Text }) != "Pause" {
+		t.Error("Jump to live left the player paused")
+	}
+
 	// Snapshot: a PNG in the snapshot directory, and the status says where.
 	g.onUI(func() { test.Tap(g.player.snapBtn) })
 	waitFor(t, 5*time.Second, "no snapshot message", func() bool {

@@ -77,6 +77,51 @@ func TestGUIWindowUnderXvfb(t *testing.T) {
 	w.stop(t)
 }
 
+// TestGUIFileUnderXvfb plays a file in the real window (`onair --play
+// FILE`): the picture moves and the Player tab shows the seek bar with
+// position and duration. With ONAIR_SCREENSHOT_FILE=path the screenshot
+// (cropped to the window) is written there, to be looked at.
+func TestGUIFileUnderXvfb(t *testing.T) {
+	clip := makeTestClip(t, filepath.Join(t.TempDir(), "clip.mp4"))
+	w := startXvfbWindow(t, t.TempDir(), "--play", clip, "--rtmp", freeAddr(t), "--http", freeAddr(t), "--null-audio")
+	var win image.Rectangle
+	var a, b *image.RGBA
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case err := <-w.exited:
+			t.Fatalf("onair exited early (%v): %s", err, w.stderr.String())
+		default:
+		}
+		win = windowRect(t, w.display)
+		a = screenshot(t, w.display)
+		time.Sleep(time.Second)
+		b = screenshot(t, w.display)
+		if colours(a, win) > 64 && changed(a, b, videoRegion(win)) > 500 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no window with a moving picture after 30 s: %d colours, %d pixels changed; output:\n%s",
+				colours(a, win), changed(a, b, videoRegion(win)), w.stderr.String())
+		}
+	}
+	t.Logf("window %v: %d colours, %d pixels of the video region changed in 1 s", win, colours(b, win), changed(a, b, videoRegion(win)))
+	// The app opens at 1200 px wide: a row whose texts grow (the Studio's
+	// figures did) must not widen it past that.
+	time.Sleep(2 * time.Second)
+	if win = windowRect(t, w.display); win.Dx() > 1200 {
+		t.Errorf("the window grew to %d px wide: a row of the window no longer fits 1200 px", win.Dx())
+	}
+	if out := os.Getenv("ONAIR_SCREENSHOT_FILE"); out != "" {
+		crop := image.NewRGBA(image.Rect(0, 0, win.Dx(), win.Dy()))
+		draw.Draw(crop, crop.Rect, b, win.Min, draw.Src)
+		if err := writePNG(out, crop); err != nil {
+			t.Error(err)
+		}
+	}
+	w.stop(t)
+}
+
 // xvfbWindow is the real program running in a window on an Xvfb display.
 type xvfbWindow struct {
 	cmd     *exec.Cmd

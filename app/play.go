@@ -32,6 +32,7 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		noAudio    = fs.Bool("no-audio", false, "ignore the audio track")
 		nullAudio  = fs.Bool("null-audio", false, "play audio through the null device (silent, real clock)")
 		timeout    = fs.Duration("timeout", 10*time.Second, "give up opening after this long")
+		start      = fs.Duration("start", 0, "start this far into a file or a recording (RTMP video on demand), e.g. 30s or 1m30s")
 		insecure   = fs.Bool("insecure", false, "rtmps: accept any server certificate (self-signed servers)")
 		logLevel   = fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
 	)
@@ -57,6 +58,9 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if *start < 0 {
+		return fmt.Errorf("--start %v: want a position from the start, 0 or more", *start)
+	}
 	if *volume < 0 || *volume > 2 {
 		return fmt.Errorf("volume %g: want 0 to 2", *volume)
 	}
@@ -71,6 +75,7 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	p, err := player.Open(ctx, player.Config{
 		URL: url, Latency: lat, Sink: sink, NoAudio: *noAudio, NullAudio: *nullAudio,
 		Volume: *volume, Record: *record, OpenTimeout: *timeout, Insecure: *insecure, Logger: log,
+		Start: *start,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

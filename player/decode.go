@@ -85,8 +85,9 @@ type vframe struct {
 	pts      time.Duration
 	stripeMS int64
 	stripeOK bool
-	sync     bool // the sync square is white
-	yuv      bool // the frame is YUV 4:2:0 (the marks could be read)
+	sync     bool  // the sync square is white
+	yuv      bool  // the frame is YUV 4:2:0 (the marks could be read)
+	gen      int64 // the seek generation it was decoded in
 }
 
 func (v *vframe) free() {
@@ -100,8 +101,9 @@ func (v *vframe) free() {
 // queue ends; it closes out when it returns.
 func (p *Player) runVideoDecoder(ctx context.Context, t *track, out chan<- *vframe) {
 	defer close(out)
+	var gen int64 // seek generation of what is decoded
 	send := func(f *astiav.Frame, pktPTS time.Duration) bool {
-		v := &vframe{f: f, pts: pktPTS}
+		v := &vframe{f: f, pts: pktPTS, gen: gen}
 		if ts := f.Pts(); ts != noPTS {
 			v.pts = fromTB(ts, t.tb)
 		}
@@ -125,6 +127,7 @@ func (p *Player) runVideoDecoder(ctx context.Context, t *track, out chan<- *vfra
 			break
 		}
 		if k.p == nil { // a flush marker after a seek
+			gen = k.gen
 			if err := t.reset(); err != nil {
 				p.log.Warn("reopening the decoder after a seek failed", "err", err)
 			}
@@ -180,12 +183,14 @@ func (p *Player) runAudioDecoder(ctx context.Context, t *track) {
 	f := astiav.AllocFrame()
 	defer f.Free()
 	var next time.Duration // expected PTS of the next frame, for frames without one
+	var gen int64          // seek generation of what is decoded
 	for {
 		k, ok := t.in.Pop(ctx)
 		if !ok {
 			return
 		}
 		if k.p == nil {
+			gen = k.gen
 			if err := t.reset(); err != nil {
 				p.log.Warn("reopening the decoder after a seek failed", "err", err)
 			}
@@ -223,7 +228,7 @@ func (p *Player) runAudioDecoder(ctx context.Context, t *track) {
 				continue
 			}
 			next = pts + time.Duration(len(samples)/outChannels)*time.Second/outRate
-			if !p.queueAudio(ctx, pts, samples) {
+			if !p.queueAudio(ctx, gen, pts, samples) {
 				return
 			}
 		}
@@ -234,13 +239,16 @@ func (p *Player) runAudioDecoder(ctx context.Context, t *track) {
 // is idle it waits for the clock (so audio starts in sync), drops samples
 // far behind it (after a catch-up jump), and otherwise keeps the output's
 // buffer short, waiting while it is full.
-func (p *Player) queueAudio(ctx context.Context, pts time.Duration, samples []float32) bool {
+func (p *Player) queueAudio(ctx context.Context, gen int64, pts time.Duration, samples []float32) bool {
 	for {
 		if ctx.Err() != nil {
 			return false
 		}
-		if p.flushing.Load() {
-			return true // a seek is discarding what was queued
+		if p.flushing.Load() || gen != p.seekGen.Load() {
+			return true // from before a seek
+		}
+		if gen > 0 && pts < time.Duration(p.seekTarget.Load())-time.Millisecond {
+			return true // between the keyframe and a seek's target
 		}
 		playing := p.audio.Buffered() > 0
 		if _, ok := p.audio.Clock(); ok {

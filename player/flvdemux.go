@@ -52,6 +52,8 @@ type flvDemuxer struct {
 	pending []flvTag // read while waiting for the headers
 	buf     []byte
 	fps     float64 // frame rate from the metadata
+	// duration from the metadata: a recorded stream's (zero live).
+	duration time.Duration
 }
 
 // flvTimeBase is the streams' time base: FLV's milliseconds.
@@ -145,6 +147,11 @@ func (d *flvDemuxer) metadata(body []byte) (video, audio, ok bool) {
 		_, audio = get("audiocodecid")
 		if fr, ok := get("framerate"); ok {
 			d.fps, _ = fr.(float64)
+		}
+		if du, ok := get("duration"); ok {
+			if sec, _ := du.(float64); sec > 0 && sec < 1e7 {
+				d.duration = time.Duration(sec * float64(time.Second))
+			}
 		}
 		return video, audio, true
 	}
@@ -318,6 +325,12 @@ func (d *flvDemuxer) packet(t flvTag, pkt *astiav.Packet) (bool, error) {
 // not lose.
 func isMP3(body []byte) bool {
 	return len(body) > 1 && (body[0]>>4 == 2 || body[0]>>4 == 14)
+}
+
+// flush forgets the tags read ahead (a seek).
+func (d *flvDemuxer) flush() {
+	clear(d.pending)
+	d.pending = d.pending[:0]
 }
 
 func (d *flvDemuxer) close() {

@@ -25,6 +25,9 @@ type source struct {
 	// shown is the URL for messages: credentials and query (tokens,
 	// stream keys) removed.
 	shown string
+	// vod: an RTMP stream found, once open, to be a recording (video on
+	// demand): played as a file is, with seek and pause on the server.
+	vod bool
 }
 
 type sourceKind int
@@ -40,7 +43,7 @@ const (
 
 // live reports whether the source is a live network stream (no seeking,
 // drop rather than wait).
-func (s source) live() bool { return s.kind != kindFile }
+func (s source) live() bool { return s.kind != kindFile && !s.vod }
 
 // parseSource checks a URL or path and says what kind of source it is.
 func parseSource(raw string) (source, error) {
@@ -155,6 +158,22 @@ func (in *input) readFrame(pkt *astiav.Packet) error {
 	return in.fc.ReadFrame(pkt)
 }
 
+// vod is the source of a recorded RTMP stream, nil for anything else.
+func (in *input) vod() *rtmpSource {
+	if rs, ok := in.tags.(*rtmpSource); ok && rs.vod {
+		return rs
+	}
+	return nil
+}
+
+// interrupt makes a read blocked on the network return ErrEagain (a seek
+// waits).
+func (in *input) interrupt() {
+	if rs, ok := in.tags.(*rtmpSource); ok {
+		rs.interrupt()
+	}
+}
+
 // abort makes blocked reads return.
 func (in *input) abort() {
 	in.intr.Interrupt()
@@ -187,6 +206,7 @@ type openOptions struct {
 	stall      time.Duration
 	insecure   bool
 	ffmpegRTMP bool
+	start      time.Duration // a recording's start
 	log        *slog.Logger
 }
 
@@ -251,7 +271,7 @@ func openInput(ctx context.Context, s source, o openOptions) (*input, error) {
 			}
 			in.tags, own = fs, true
 		} else if own {
-			rs, err := dialRTMPSource(octx, s, o.timeout, o.stall, o.insecure, o.log)
+			rs, err := dialRTMPSource(octx, s, o, o.log)
 			if err != nil {
 				return err
 			}
@@ -264,6 +284,9 @@ func openInput(ctx context.Context, s source, o openOptions) (*input, error) {
 					return fmt.Errorf("%s: %w: %w", s.shown, err, ErrUnsupportedCodec)
 				}
 				return err
+			}
+			if rs, ok := in.tags.(*rtmpSource); ok && rs.c.Recorded() && in.demux.duration > 0 {
+				rs.vod = true // a recording: its end is Play.Stop
 			}
 			return nil
 		}

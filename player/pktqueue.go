@@ -15,6 +15,7 @@ type packet struct {
 	pts, dts time.Duration
 	key      bool
 	size     int
+	gen      int64 // a flush marker's (p nil) seek generation
 }
 
 func (k packet) release() {

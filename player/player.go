@@ -48,6 +48,11 @@ var (
 	// ErrStalled is returned by Wait when a live source sent nothing for
 	// Config.StallTimeout.
 	ErrStalled = errors.New("player: the stream stopped arriving")
+	// ErrNotSeekable: Seek on a live stream (or a file of unknown
+	// duration).
+	ErrNotSeekable = errors.New("player: this source cannot seek")
+	// ErrNotLive: JumpToLive on a file or a recording.
+	ErrNotLive = errors.New("player: not a live stream")
 )
 
 // Latency chooses the trade between delay and smoothness.
@@ -132,6 +137,9 @@ type Config struct {
 	// StallTimeout ends a live stream that sends nothing for this long.
 	// Default 10 s.
 	StallTimeout time.Duration
+	// Start begins a file or a recorded RTMP stream (video on demand) this
+	// far from its start. Live streams ignore it.
+	Start time.Duration
 	// Logger; default: discard.
 	Logger *slog.Logger
 }

@@ -67,6 +67,12 @@ func (p *Player) runPresenter() {
 			}
 			p.clock.Anchor(v.pts)
 		}
+		if p.showOne.Swap(false) && p.paused.Load() {
+			// A seek while paused shows the picture at the target.
+			p.present(v, conv)
+			v.free()
+			continue
+		}
 		if !p.waitUntilDue(v) {
 			v.free()
 			p.drainFrames()
@@ -117,6 +123,9 @@ func (p *Player) waitUntilDue(v *vframe) bool {
 			return false
 		}
 		if p.paused.Load() {
+			if v.gen != p.seekGen.Load() {
+				return true // a seek while paused: v is stale
+			}
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
@@ -153,7 +162,15 @@ func (p *Player) catchUp() {
 	edge := p.liveEdge()
 	speed := 1.0
 	joined := time.Since(p.opened) - time.Duration(p.firstFrame.Load())
-	switch catchUpFor(p.cfg.Latency == LatencyLow && !segmented, target, buf, joined) {
+	jitter := p.cfg.Latency == LatencyLow && !segmented
+	step := catchUpFor(jitter, target, buf, joined)
+	if p.jumpLive.Swap(false) { // the viewer asked (JumpToLive)
+		step = catchUpJump
+		if jitter {
+			step = catchUpJoin
+		}
+	}
+	switch step {
 	case catchUpJoin:
 		// A server's GOP cache starts a new viewer at the last keyframe,
 		// up to a GOP behind live: show it at once, then skip to the edge.
@@ -388,10 +405,15 @@ func (p *Player) audioBuffered() time.Duration {
 // are neither shown nor losses. The first picture at the target ends the
 // seek and re-anchors the clock on it.
 func (p *Player) staleAfterSeek(v *vframe) bool {
+	if v.gen != p.seekGen.Load() {
+		return true // decoded before the latest seek
+	}
 	if !p.seeking.Load() {
 		return false
 	}
-	if v.pts < time.Duration(p.seekTarget.Load())-lateVideo {
+	// The first picture at or after the target (a millisecond's grace for
+	// timestamps rounded to FLV's milliseconds).
+	if v.pts < time.Duration(p.seekTarget.Load())-time.Millisecond {
 		return true
 	}
 	p.seeking.Store(false)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asticode/go-astiav"
@@ -23,14 +24,35 @@ import (
 // flvDemuxer. FFmpeg's RTMP client needs 0.3–2 s on loopback before the first picture arrives
 // (it negotiates a buffer and probes); ours asks for the stream and passes
 // on the first message at once (see `make bench`).
+//
+// A recorded stream (video on demand: the server's onMetaData gives a
+// duration) can seek and pause: the commands go to the server in order
+// from one goroutine, and media the server sent before a seek took effect
+// is discarded until it confirms (NetStream.Seek.Notify).
 type rtmpSource struct {
 	c      *rtmp.Client
 	ctx    context.Context
 	cancel context.CancelFunc
 	stall  time.Duration
+	wg     sync.WaitGroup
 
-	mu  sync.Mutex
-	err error // why reading ended
+	// Reader goroutine only.
+	vod     bool   // recorded: Play.Stop is its end
+	waitFor string // discard media until this status
+
+	cmds   chan vodCommand // to the server, in order
+	paused atomic.Bool     // the viewer paused: silence is no stall
+
+	mu      sync.Mutex
+	err     error // why reading ended
+	wctx    context.Context
+	wcancel context.CancelFunc // interrupt: makes a blocked nextTag return ErrEagain
+}
+
+// vodCommand is a seek (pause false, seek true) or a pause/resume at d.
+type vodCommand struct {
+	seek, pause bool
+	d           time.Duration
 }
 
 // rtmpTarget splits an RTMP-family URL into what the client needs.
@@ -65,12 +87,13 @@ func rtmpTarget(raw string) (rtmp.Config, error) {
 	return cfg, nil
 }
 
-func dialRTMPSource(ctx context.Context, s source, timeout, stall time.Duration, insecure bool, log *slog.Logger) (*rtmpSource, error) {
+func dialRTMPSource(ctx context.Context, s source, o openOptions, log *slog.Logger) (*rtmpSource, error) {
 	cfg, err := rtmpTarget(s.url)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Play, cfg.Timeout, cfg.Logger = true, timeout, log
+	timeout, stall, insecure := o.timeout, o.stall, o.insecure
+	cfg.Play, cfg.Timeout, cfg.Start, cfg.Logger = true, timeout, o.start, log
 	// What flvDemuxer decodes: servers may send E-RTMP only to players
 	// that say they read it.
 	cfg.Enhanced = []string{"avc1", "hvc1", "av01", "mp4a", "Opus"}
@@ -91,9 +114,72 @@ func dialRTMPSource(ctx context.Context, s source, timeout, stall time.Duration,
 		}
 		return nil, fmt.Errorf("%s: %v: %w", s.shown, err, ErrUnreachable)
 	}
-	rs := &rtmpSource{c: c, stall: stall}
+	rs := &rtmpSource{c: c, stall: stall, cmds: make(chan vodCommand, 8)}
 	rs.ctx, rs.cancel = context.WithCancel(context.Background())
+	rs.wctx, rs.wcancel = context.WithCancel(rs.ctx)
+	rs.wg.Add(1)
+	go func() { defer rs.wg.Done(); rs.runCommands() }()
 	return rs, nil
+}
+
+// runCommands sends the viewer's seeks and pauses to the server, in order.
+// A seek while the server is paused resumes it, so that the picture at the
+// target arrives (the player, paused, shows it and then holds the rest
+// back: TCP pushes back on the server).
+func (s *rtmpSource) runCommands() {
+	serverPaused := false
+	for {
+		var cmd vodCommand
+		select {
+		case <-s.ctx.Done():
+			return
+		case cmd = <-s.cmds:
+		}
+		var err error
+		switch {
+		case cmd.seek:
+			err = s.c.Seek(cmd.d)
+			if err == nil && serverPaused {
+				err = s.c.Pause(false, cmd.d)
+				serverPaused = false
+			}
+		case cmd.pause != serverPaused:
+			err = s.c.Pause(cmd.pause, cmd.d)
+			serverPaused = cmd.pause
+		}
+		if err != nil {
+			return // the connection failed: reading will say so
+		}
+	}
+}
+
+// command queues cmd for the server; never blocks (a full queue means the
+// connection is stuck: reading will report it).
+func (s *rtmpSource) command(cmd vodCommand) {
+	select {
+	case s.cmds <- cmd:
+	default:
+	}
+}
+
+// seek moves a recorded stream to d; reader goroutine.
+func (s *rtmpSource) seek(d time.Duration) {
+	s.waitFor = "NetStream.Seek.Notify"
+	s.command(vodCommand{seek: true, d: d})
+}
+
+// setPaused pauses or resumes a recorded stream at d; any goroutine.
+func (s *rtmpSource) setPaused(on bool, d time.Duration) {
+	s.paused.Store(on)
+	s.command(vodCommand{pause: on, d: d})
+}
+
+// interrupt makes a nextTag blocked on the network return ErrEagain (a
+// seek waits to be done); any goroutine.
+func (s *rtmpSource) interrupt() {
+	s.mu.Lock()
+	s.wcancel()
+	s.mu.Unlock()
 }
 
 // nextTag is the next media message, for flvDemuxer. Its errors are
@@ -103,11 +189,22 @@ func (s *rtmpSource) nextTag() (flvTag, error) {
 		if s.Err() != nil {
 			return flvTag{}, s.errCode()
 		}
-		ctx, cancel := context.WithTimeout(s.ctx, s.stall)
+		s.mu.Lock()
+		wctx := s.wctx
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(wctx, s.stall)
 		m, err := s.c.ReadMedia(ctx)
 		cancel()
 		if err != nil {
-			if s.ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			switch {
+			case wctx.Err() != nil && s.ctx.Err() == nil: // interrupted
+				s.mu.Lock()
+				s.wctx, s.wcancel = context.WithCancel(s.ctx)
+				s.mu.Unlock()
+				return flvTag{}, astiav.ErrEagain
+			case s.paused.Load() && s.ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+				continue // a paused server sends nothing
+			case s.ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
 				err = fmt.Errorf("nothing arrived for %v: %w", s.stall, ErrStalled)
 			}
 			s.mu.Lock()
@@ -116,7 +213,20 @@ func (s *rtmpSource) nextTag() (flvTag, error) {
 			return flvTag{}, s.errCode()
 		}
 		switch m.TypeID {
+		case rtmp.TypeStatus:
+			switch {
+			case s.waitFor != "" && (m.Status == s.waitFor || strings.HasPrefix(m.Status, "NetStream.Seek.")):
+				s.waitFor = "" // the seek took effect (or failed: go on as is)
+			case s.vod && s.waitFor == "" && (m.Status == "NetStream.Play.Stop" || m.Status == "NetStream.Play.Complete"):
+				s.mu.Lock()
+				s.err = fmt.Errorf("the recording ended: %w", rtmp.ErrClosed)
+				s.mu.Unlock()
+				return flvTag{}, astiav.ErrEof
+			}
 		case 8, 9, 18:
+			if s.waitFor != "" {
+				continue // sent before the seek
+			}
 			return flvTag{kind: m.TypeID, ts: m.Timestamp, body: m.Payload}, nil
 		}
 	}
@@ -149,5 +259,6 @@ func (s *rtmpSource) Abort() { s.cancel() }
 
 func (s *rtmpSource) Close() {
 	s.cancel()
+	s.wg.Wait()
 	s.c.Close()
 }

@@ -62,6 +62,18 @@ type Player struct {
 	// seeking: pictures before seekTarget (ns) are stale, skipped uncounted.
 	seeking    atomic.Bool
 	seekTarget atomic.Int64
+	// seekGen counts seeks: what was decoded in an earlier one is stale.
+	seekGen atomic.Int64
+	// showOne: a seek while paused shows the picture at its target.
+	showOne atomic.Bool
+	// jumpLive: the viewer asked to go to the live edge (JumpToLive).
+	jumpLive atomic.Bool
+	keys keyGaps // reader goroutine only
+	// The reader's waits for room in a queue end with pushCtx, which a
+	// seek cancels (the reader then does it).
+	pushMu     sync.Mutex
+	pushCtx    context.Context
+	pushCancel context.CancelFunc
 	paused     atomic.Bool
 	closeOnce  sync.Once
 	speed      float64          // catch-up speed; presenter goroutine only
@@ -115,13 +127,15 @@ func Open(ctx context.Context, cfg Config) (*Player, error) {
 		}
 	}
 	p.log.Info("opening", "url", src.shown, "latency", cfg.Latency.String())
-	p.in, err = openInput(ctx, src, openOptions{latency: cfg.Latency, timeout: cfg.OpenTimeout,
+	p.in, err = openInput(ctx, src, openOptions{latency: cfg.Latency, timeout: cfg.OpenTimeout, start: cfg.Start,
 		stall: cfg.StallTimeout, insecure: cfg.Insecure, ffmpegRTMP: cfg.FFmpegRTMP, log: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
 	p.fc = p.in.fc
+	p.src.vod = p.in.vod() != nil
 	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.pushCtx, p.pushCancel = context.WithCancel(p.ctx)
 	if err := p.setupTracks(); err != nil {
 		p.in.close()
 		p.cancel()
@@ -163,6 +177,17 @@ func Open(ctx context.Context, cfg Config) (*Player, error) {
 	if cfg.Latency == LatencyNormal {
 		p.state.Store(int32(StateBuffering))
 	}
+	if cfg.Start > 0 && !p.src.live() {
+		if p.src.vod {
+			// The server starts there, at the keyframe before: show from
+			// the picture at the start on.
+			p.seekTarget.Store(int64(cfg.Start))
+			p.seeking.Store(p.vt != nil)
+		} else if err := p.Seek(cfg.Start); err != nil {
+			p.freeAll()
+			return nil, err
+		}
+	}
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); p.runReader() }()
 	go func() { defer p.wg.Done(); p.runPresenter() }()
@@ -200,11 +225,14 @@ func (p *Player) setupTracks() error {
 		}
 	}
 	p.mu.Lock()
-	if d := p.fc.Duration(); d > 0 && !p.src.live() {
+	if d := p.fc.Duration(); d > 0 && !p.src.live() && p.in.demux == nil {
 		p.duration = time.Duration(d) * time.Microsecond
 		p.seekable = true
 	}
-	if st := p.fc.StartTime(); st != noPTS && !p.src.live() {
+	if p.src.vod {
+		p.duration, p.seekable = p.in.demux.duration, true
+	}
+	if st := p.fc.StartTime(); st != noPTS && !p.src.live() && p.in.demux == nil {
 		p.start = time.Duration(st) * time.Microsecond
 	}
 	p.mu.Unlock()
@@ -337,7 +365,9 @@ func (p *Player) runReader() {
 	for {
 		select {
 		case d := <-p.seekReq:
-			p.doSeek(d)
+			if !p.doSeek(d) {
+				return
+			}
 		default:
 		}
 		err := p.in.readFrame(pkt)
@@ -396,12 +426,25 @@ func (p *Player) runReader() {
 		}
 		k.p = pkt.Clone()
 		pkt.Unref()
+		if t == p.vt && k.key {
+			p.keys.note(k.pts)
+		}
 		if t == p.vt && k.key && !firstKey {
 			firstKey = true
 			p.log.Debug("first keyframe read", "after", time.Since(p.opened))
 		}
-		if !t.in.Push(ctx, k) && ctx.Err() != nil {
-			return
+		p.pushMu.Lock()
+		pctx := p.pushCtx
+		p.pushMu.Unlock()
+		if !t.in.Push(pctx, k) {
+			if ctx.Err() != nil {
+				return
+			}
+			if pctx.Err() != nil { // a seek came: the loop's top does it
+				p.pushMu.Lock()
+				p.pushCtx, p.pushCancel = context.WithCancel(ctx)
+				p.pushMu.Unlock()
+			}
 		}
 	}
 }
@@ -430,22 +473,37 @@ func (p *Player) fail(err error) {
 	p.log.Warn("playback stopped", "err", err)
 }
 
-// doSeek moves a file to d from its start (reader goroutine).
-func (p *Player) doSeek(d time.Duration) {
+// doSeek moves a file or a recording to d from its start (reader
+// goroutine). It reports false when d is at or past the end: playback ends
+// there, as at the end of the file.
+func (p *Player) doSeek(d time.Duration) bool {
+	p.mu.Lock()
+	start, dur := p.start, p.duration
+	p.mu.Unlock()
+	if dur > 0 && d >= dur {
+		p.log.Info("seek past the end: playback ends", "to", d, "duration", dur)
+		return false
+	}
 	p.flushing.Store(true)
 	defer p.flushing.Store(false)
-	p.mu.Lock()
-	d += p.start // timestamps count from the file's first
-	p.mu.Unlock()
-	ts := d.Microseconds() // AV_TIME_BASE units
-	if err := p.fc.SeekFrame(-1, ts, astiav.NewSeekFlags(astiav.SeekFlagBackward)); err != nil {
+	at := d + start // timestamps count from the file's first
+	if rs := p.in.vod(); rs != nil {
+		// Servers start a seek at a keyframe — nginx-rtmp at the next one:
+		// ask for a keyframe interval earlier, and skip to the target here.
+		rs.seek(max(0, d-p.keys.interval))
+		p.keys.last = -1
+		p.in.demux.flush()
+	} else if err := p.fc.SeekFrame(-1, at.Microseconds(), astiav.NewSeekFlags(astiav.SeekFlagBackward)); err != nil {
 		p.log.Warn("seek failed", "to", d, "err", err)
-		return
+		return true
 	}
+	gen := p.seekGen.Add(1) // what the decoders hold now is stale
+	p.seekTarget.Store(int64(at))
+	p.seeking.Store(p.vt != nil)
 	for _, t := range []*track{p.vt, p.at} {
 		if t != nil {
 			t.in.Flush()
-			t.in.Push(p.ctx, packet{key: true}) // reopen the decoder
+			t.in.Push(p.ctx, packet{key: true, gen: gen}) // reopen the decoder
 		}
 	}
 	// Drop decoded pictures that wait for the presenter.
@@ -464,10 +522,10 @@ func (p *Player) doSeek(d time.Duration) {
 		p.audio.Flush()
 	}
 	p.audioStarted.Store(false) // what the decoders still hold is stale, not lost
-	p.seekTarget.Store(int64(d))
-	p.seeking.Store(true)
-	p.clock.Anchor(d)
+	p.clock.Anchor(at)
 	p.seekAnchor.Store(true)
+	p.showOne.Store(p.paused.Load())
+	return true
 }
 
 // tapAudio finds beeps in the samples as the device takes them.
@@ -530,14 +588,38 @@ func (p *Player) freeAll() {
 	}
 }
 
-// SetPaused pauses or resumes.
+// SetPaused pauses or resumes. A recording over RTMP is paused on the
+// server too; a live stream resumes at the live edge (what came while
+// paused was not kept).
 func (p *Player) SetPaused(paused bool) {
+	if p.paused.Swap(paused) == paused {
+		return
+	}
 	p.clock.SetPaused(paused)
 	if p.audio != nil {
 		p.audio.SetPaused(paused)
 	}
-	p.paused.Store(paused)
+	if rs := p.in.vod(); rs != nil {
+		rs.setPaused(paused, p.Stats().Position)
+	}
+	if !paused && p.src.live() {
+		p.jumpLive.Store(true)
+	}
 }
+
+// JumpToLive moves a live stream to its live edge (after a pause, or when
+// it fell behind); ErrNotLive for a file or a recording.
+func (p *Player) JumpToLive() error {
+	if !p.src.live() {
+		return ErrNotLive
+	}
+	p.jumpLive.Store(true)
+	return nil
+}
+
+// Live reports whether the source is a live stream (no seeking; Jump to
+// live instead).
+func (p *Player) Live() bool { return p.src.live() }
 
 // Paused reports whether playback is paused.
 func (p *Player) Paused() bool { return p.paused.Load() }
@@ -556,26 +638,37 @@ func (p *Player) SetMuted(m bool) {
 	}
 }
 
-// Seekable reports whether Seek works (files with a known duration).
+// Seekable reports whether Seek works (files and recordings with a known
+// duration).
 func (p *Player) Seekable() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.seekable
 }
 
-// ErrNotSeekable is returned by Seek on a live source.
-var ErrNotSeekable = errors.New("player: this source cannot seek")
-
-// Seek moves playback to d from the start of a file.
+// Seek moves playback to d from the start of a file or recording (the
+// first picture shown is the one at or after d); at or past the end,
+// playback ends. A live stream cannot seek: ErrNotSeekable.
 func (p *Player) Seek(d time.Duration) error {
 	if !p.Seekable() {
-		return ErrNotSeekable
+		if p.src.live() {
+			return fmt.Errorf("%s is live: %w", p.src.shown, ErrNotSeekable)
+		}
+		return fmt.Errorf("%s has no known duration: %w", p.src.shown, ErrNotSeekable)
 	}
+	d = max(d, 0)
 	select {
 	case <-p.seekReq:
 	default:
 	}
 	p.seekReq <- d
+	// Wake the reader should it wait for room in a queue or for the network.
+	p.pushMu.Lock()
+	if p.pushCancel != nil {
+		p.pushCancel()
+	}
+	p.pushMu.Unlock()
+	p.in.interrupt()
 	return nil
 }
 
@@ -588,3 +681,19 @@ func (p *Player) tracks() (vt, at *track) {
 
 // Opened is when Open was called: time to first frame counts from it.
 func (p *Player) Opened() time.Time { return p.opened }
+
+// keyGaps follows the distance between a stream's keyframes.
+type keyGaps struct {
+	last     time.Duration // the latest keyframe's PTS; < 0 after a seek
+	interval time.Duration // the longest distance seen, up to maxKeyGap
+}
+
+// maxKeyGap bounds keyGaps.interval: a longer one is a discontinuity.
+const maxKeyGap = 10 * time.Second
+
+func (g *keyGaps) note(pts time.Duration) {
+	if d := pts - g.last; g.last >= 0 && d > 0 && d <= maxKeyGap {
+		g.interval = max(g.interval, d)
+	}
+	g.last = pts
+}

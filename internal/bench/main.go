@@ -16,6 +16,9 @@
 //
 // Dynamic bitrate (dbr.go): how fast the encoder's target follows a link
 // limited to 1 Mbit/s and freed again.
+//
+// Seek (seek.go): request → picture in a local 1080p file and over
+// nginx-rtmp VOD, beside mpv.
 package main
 
 import (
@@ -174,6 +177,12 @@ func run(bin string, dur time.Duration, only string, creep, screenDur time.Durat
 		if err := runCodecsBench(bin, dur); err != nil {
 			failed = true
 			fmt.Println("codecs bench:", err)
+		}
+	}
+	if only == "" || only == "seek" {
+		if err := runSeekBench(ng); err != nil {
+			failed = true
+			fmt.Println("seek bench:", err)
 		}
 	}
 	if only == "" || only == "player" {

@@ -18,6 +18,8 @@ const rtmpModule = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 // Nginx is an nginx process with the RTMP module, serving:
 //   - rtmp://127.0.0.1:RTMPPort/live/NAME: publish and play;
 //   - rtmp://127.0.0.1:RTMPPort/deny/NAME: every publish is denied;
+//   - rtmp://127.0.0.1:RTMPPort/vod/FILE: the FLV or MP4 file Dir/vod/FILE
+//     on demand (the play directive: duration in onMetaData, seek, pause);
 //   - HLS of /live streams under Dir/hls/NAME.m3u8.
 type Nginx struct {
 	RTMPPort int
@@ -39,8 +41,10 @@ func StartNginx(dir string, port int) (*Nginx, error) {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "hls"), 0o777); err != nil {
-		return nil, err
+	for _, sub := range []string{"hls", "vod"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
+			return nil, err
+		}
 	}
 	conf := fmt.Sprintf(`load_module %s;
 %s
@@ -60,9 +64,12 @@ rtmp {
       live on;
       deny publish all;
     }
+    application vod {
+      play %s/vod;
+    }
   }
 }
-`, rtmpModule, nginxMain(dir), port, dir)
+`, rtmpModule, nginxMain(dir), port, dir, dir)
 	proc, err := startNginxProc(bin, dir, conf, "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
 		return nil, err

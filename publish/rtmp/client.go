@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -65,18 +67,28 @@ type Config struct {
 	// Play makes the session a player instead of a publisher: Dial waits
 	// for NetStream.Play.Start and the media arrives through ReadMedia.
 	Play bool
+	// Start, playing a recorded stream (video on demand), asks the server
+	// to start there (play's start argument). Zero: a live stream, or a
+	// recorded one from its beginning.
+	Start time.Duration
 	// Logger receives the session's warnings and debug lines; nil
 	// discards them.
 	Logger *slog.Logger
 }
 
 // Media is one audio (8), video (9) or data (18) message received while
-// playing; Payload is an FLV tag body.
+// playing; Payload is an FLV tag body. A status the server sent on the
+// stream (onStatus, in order with the media: NetStream.Seek.Notify,
+// NetStream.Play.Stop …) comes as TypeID 20 with its code in Status.
 type Media struct {
 	TypeID    uint8
 	Timestamp uint32
 	Payload   []byte
+	Status    string
 }
+
+// TypeStatus is Media.TypeID for a status.
+const TypeStatus = typeCommandAMF0
 
 // Client is a live publish session. Media writes are synchronous and must
 // come from one goroutine; Close may be called from any.
@@ -87,6 +99,7 @@ type Client struct {
 	sock     syscall.RawConn // the TCP socket, for Link; nil when there is none
 
 	server   ServerEnhanced // what the connect reply announced
+	recorded atomic.Bool    // the server said the stream is recorded
 	replies  chan command   // server commands, for the set-up phase
 	media    chan Media     // play mode
 	wg       sync.WaitGroup
@@ -320,9 +333,14 @@ func (c *Client) setup() error {
 	return nil
 }
 
-// play asks for the stream (live, from now) and waits for Play.Start.
+// play asks for the stream (live, from now; recorded, from Config.Start)
+// and waits for Play.Start.
 func (c *Client) play() error {
-	if err := c.writeCommand(csidStream, c.streamID, "play", 0, nil, c.cfg.Key, -1000.0); err != nil {
+	start := -1000.0 // live, or recorded from the start (as FFmpeg asks)
+	if c.cfg.Start > 0 {
+		start = float64(c.cfg.Start.Milliseconds())
+	}
+	if err := c.writeCommand(csidStream, c.streamID, "play", 0, nil, c.cfg.Key, start); err != nil {
 		return err
 	}
 	// SetBufferLength (3): stream id, 100 ms.
@@ -343,6 +361,25 @@ func (c *Client) play() error {
 		return fmt.Errorf("play refused: %s %s: %w", code, c.mask(desc), ErrRejected)
 	}
 	return nil
+}
+
+// Recorded reports whether the server said the stream played is a
+// recording (user control StreamIsRecorded, sent before NetStream.Play.Start
+// by nginx-rtmp's play directive, for one): it can seek and pause.
+func (c *Client) Recorded() bool { return c.recorded.Load() }
+
+// Seek asks the server to move a recorded stream to d (NetStream.seek).
+// The server confirms with the status NetStream.Seek.Notify; media read
+// before it is from before the seek.
+func (c *Client) Seek(d time.Duration) error {
+	return c.writeCommand(csidStream, c.streamID, "seek", 0, nil, float64(d.Milliseconds()))
+}
+
+// Pause pauses (true) or resumes a recorded stream at d, the time the
+// player shows (NetStream.pause); the server confirms with
+// NetStream.Pause.Notify or NetStream.Unpause.Notify.
+func (c *Client) Pause(pause bool, d time.Duration) error {
+	return c.writeCommand(csidStream, c.streamID, "pause", 0, nil, pause, float64(d.Milliseconds()))
 }
 
 // ReadMedia returns the next media message of a play session. Not reading
@@ -449,6 +486,10 @@ func (c *Client) readLoop(r *chunk.Reader) {
 		if err := c.control(r, m); err != nil {
 			return
 		}
+		// User control StreamIsRecorded (4): a recording, not live.
+		if m.TypeID == typeUserControl && len(m.Payload) >= 2 && binary.BigEndian.Uint16(m.Payload) == 4 {
+			c.recorded.Store(true)
+		}
 		switch m.TypeID {
 		case typeAudio, typeVideo, typeDataAMF0:
 			if c.cfg.Play {
@@ -471,6 +512,13 @@ func (c *Client) readLoop(r *chunk.Reader) {
 			if cmd.name == "onStatus" {
 				code, _ := statusOf(cmd.args)
 				c.log.Debug("server status", "code", code)
+				if c.cfg.Play && code != "" {
+					select {
+					case c.media <- Media{TypeID: TypeStatus, Timestamp: m.Timestamp, Status: code}:
+					case <-c.done:
+						return
+					}
+				}
 			}
 			select {
 			case c.replies <- cmd:
