@@ -68,7 +68,7 @@ type Player struct {
 	showOne atomic.Bool
 	// jumpLive: the viewer asked to go to the live edge (JumpToLive).
 	jumpLive atomic.Bool
-	keys keyGaps // reader goroutine only
+	keys     keyGaps // reader goroutine only
 	// The reader's waits for room in a queue end with pushCtx, which a
 	// seek cancels (the reader then does it).
 	pushMu     sync.Mutex
