@@ -52,7 +52,8 @@ func startSignal(t *testing.T, name string) (*loopback.Server, string) {
 // shared/specs/stats-json.md); signalKeys those of a stream that carries
 // the test signal.
 var (
-	playKeys   = []string{"t", "state", "first_frame_ms", "frames", "fps", "dropped", "decode_ms_p50", "buffer_ms", "kbps", "video", "audio"}
+	playKeys = []string{"t", "state", "first_frame_ms", "frames", "fps", "dropped", "decode_ms_p50", "buffer_ms", "kbps", "video", "audio",
+		"skipped", "position_s", "duration_s"}
 	signalKeys = []string{"latency_ms_p50", "latency_ms_p95", "undecodable"}
 )
 
@@ -136,6 +137,9 @@ func TestPlayTestSignal(t *testing.T) {
 	t.Logf("final line: %s", lines[len(lines)-1])
 	if !seenPlaying {
 		t.Error("no line says playing")
+	}
+	if last["duration_s"] != nil || num(last["position_s"]) <= 0 {
+		t.Errorf("live: duration_s %v (want null), position_s %v (want > 0)", last["duration_s"], last["position_s"])
 	}
 	if last["state"] != "ended" {
 		t.Errorf("final state %v, want ended", last["state"])
@@ -245,5 +249,44 @@ func TestPlayBadURL(t *testing.T) {
 				t.Errorf("took %v", time.Since(start))
 			}
 		})
+	}
+}
+
+// TestPlayStart: `onair play --start 20s FILE --stats-json` starts 20 s
+// in: position_s counts from the file's start, duration_s is the file's;
+// a live stream's duration_s is null (TestPlayTestSignal's lines).
+func TestPlayStart(t *testing.T) {
+	clip := makeTestClip(t, filepath.Join(t.TempDir(), "clip.mp4"))
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code := Run(ctx, []string{"play", clip, "--start", "20s", "--duration", "2500ms", "--null-audio", "--stats-json"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var first, last map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first line %s\nlast line %s", lines[0], lines[len(lines)-1])
+	if pos := num(first["position_s"]); pos < 20.5 || pos > 21.5 {
+		t.Errorf("position_s %v a second after starting at 20 s", pos)
+	}
+	if pos := num(last["position_s"]); pos < 22 || pos > 23 {
+		t.Errorf("final position_s %v after 2.5 s from 20 s", pos)
+	}
+	if d := num(last["duration_s"]); d < 29.9 || d > 30.1 {
+		t.Errorf("duration_s %v, want 30", d)
+	}
+	if _, ok := last["skipped"]; !ok {
+		t.Error("no skipped key")
+	}
+	var stderr2 syncBuffer
+	if code := Run(ctx, []string{"play", clip, "--start", "-5s"}, &stdout, &stderr2); code == 0 || !strings.Contains(stderr2.String(), "--start") {
+		t.Errorf("--start -5s: exit %d, stderr %q", code, stderr2.String())
 	}
 }

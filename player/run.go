@@ -252,12 +252,19 @@ func (p *Player) addTrack(st *astiav.Stream) error {
 	if cp.CodecID() == astiav.CodecIDNone {
 		return nil // parameters not known yet
 	}
-	cc, decName, err := openDecoder(st, p.cfg.Latency)
+	// Files and recordings decode with frame threads (throughput: a seek
+	// decodes up to a GOP from the keyframe), live streams with slice
+	// threads (no frame of delay per thread).
+	lat := p.cfg.Latency
+	if !p.src.live() {
+		lat = LatencyNormal
+	}
+	cc, decName, err := openDecoder(st, lat)
 	if err != nil {
 		return err
 	}
 	name := cp.CodecID().Name() // the codec ("mp3"), not the decoder ("mp3float")
-	t := &track{index: st.Index(), tb: st.TimeBase(), st: st, cc: cc, name: name, lat: p.cfg.Latency}
+	t := &track{index: st.Index(), tb: st.TimeBase(), st: st, cc: cc, name: name, lat: lat}
 	if mt == astiav.MediaTypeVideo {
 		// Live: a few seconds of packets at most; a file: a short read-ahead.
 		t.in = newPktQueue(p.queueLen(240, 60), p.src.live(), true)
