@@ -30,31 +30,11 @@ func TestGUIWindowUnderXvfb(t *testing.T) {
 	rtmpAddr, httpAddr := freeAddr(t), freeAddr(t)
 	w := startXvfbWindow(t, t.TempDir(), "--startstreaming", "--play", "rtmp://"+rtmpAddr+"/live/preview",
 		"--rtmp", rtmpAddr, "--http", httpAddr, "--null-audio")
-	display, exited, stderr := w.display, w.exited, w.stderr
+	display := w.display
 
 	// Wait for the window and a moving picture (going live, then joining
 	// at a keyframe, takes a second or two).
-	var win image.Rectangle
-	var a, b *image.RGBA
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("onair exited early (%v): %s", err, stderr.String())
-		default:
-		}
-		win = windowRect(t, display)
-		a = screenshot(t, display)
-		time.Sleep(time.Second)
-		b = screenshot(t, display)
-		if colours(a, win) > 64 && changed(a, b, videoRegion(win)) > 500 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no window with a moving picture after 30 s: %d colours, %d pixels changed in %v; output:\n%s",
-				colours(a, win), changed(a, b, videoRegion(win)), videoRegion(win), stderr.String())
-		}
-	}
+	win, a, b := w.waitMoving(t)
 	// Once it plays, let the figures settle (joining catches up to the live
 	// edge), then the two screenshots that count.
 	time.Sleep(3 * time.Second)
@@ -65,13 +45,7 @@ func TestGUIWindowUnderXvfb(t *testing.T) {
 		t.Fatalf("window %v: %d colours, %d pixels of the video region changed in 1 s", win, colours(b, win), n)
 	}
 	t.Logf("window %v: %d colours, %d pixels of the video region changed in 1 s", win, colours(b, win), changed(a, b, videoRegion(win)))
-	if out := os.Getenv("ONAIR_SCREENSHOT"); out != "" {
-		crop := image.NewRGBA(image.Rect(0, 0, win.Dx(), win.Dy()))
-		draw.Draw(crop, crop.Rect, b, win.Min, draw.Src)
-		if err := writePNG(out, crop); err != nil {
-			t.Error(err)
-		}
-	}
+	saveWindow(t, os.Getenv("ONAIR_SCREENSHOT"), b, win)
 
 	// SIGTERM closes the window as its close button does: exit status 0.
 	w.stop(t)
@@ -84,8 +58,22 @@ func TestGUIWindowUnderXvfb(t *testing.T) {
 func TestGUIFileUnderXvfb(t *testing.T) {
 	clip := makeTestClip(t, filepath.Join(t.TempDir(), "clip.mp4"))
 	w := startXvfbWindow(t, t.TempDir(), "--play", clip, "--rtmp", freeAddr(t), "--http", freeAddr(t), "--null-audio")
-	var win image.Rectangle
-	var a, b *image.RGBA
+	win, a, b := w.waitMoving(t)
+	t.Logf("window %v: %d colours, %d pixels of the video region changed in 1 s", win, colours(b, win), changed(a, b, videoRegion(win)))
+	// The app opens at 1200 px wide: a row whose texts grow (the Studio's
+	// figures did) must not widen it past that.
+	time.Sleep(2 * time.Second)
+	if win = windowRect(t, w.display); win.Dx() > 1200 {
+		t.Errorf("the window grew to %d px wide: a row of the window no longer fits 1200 px", win.Dx())
+	}
+	saveWindow(t, os.Getenv("ONAIR_SCREENSHOT_FILE"), b, win)
+	w.stop(t)
+}
+
+// waitMoving waits up to 30 s for the window with a picture that moves:
+// two screenshots a second apart (a, b) differ in the video region.
+func (w *xvfbWindow) waitMoving(t *testing.T) (win image.Rectangle, a, b *image.RGBA) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
@@ -98,28 +86,27 @@ func TestGUIFileUnderXvfb(t *testing.T) {
 		time.Sleep(time.Second)
 		b = screenshot(t, w.display)
 		if colours(a, win) > 64 && changed(a, b, videoRegion(win)) > 500 {
-			break
+			return win, a, b
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no window with a moving picture after 30 s: %d colours, %d pixels changed; output:\n%s",
-				colours(a, win), changed(a, b, videoRegion(win)), w.stderr.String())
+			t.Fatalf("no window with a moving picture after 30 s: %d colours, %d pixels changed in %v; output:\n%s",
+				colours(a, win), changed(a, b, videoRegion(win)), videoRegion(win), w.stderr.String())
 		}
 	}
-	t.Logf("window %v: %d colours, %d pixels of the video region changed in 1 s", win, colours(b, win), changed(a, b, videoRegion(win)))
-	// The app opens at 1200 px wide: a row whose texts grow (the Studio's
-	// figures did) must not widen it past that.
-	time.Sleep(2 * time.Second)
-	if win = windowRect(t, w.display); win.Dx() > 1200 {
-		t.Errorf("the window grew to %d px wide: a row of the window no longer fits 1200 px", win.Dx())
+}
+
+// saveWindow writes the part of screenshot img inside win to path, when
+// path is set (to be looked at).
+func saveWindow(t *testing.T, path string, img *image.RGBA, win image.Rectangle) {
+	t.Helper()
+	if path == "" {
+		return
 	}
-	if out := os.Getenv("ONAIR_SCREENSHOT_FILE"); out != "" {
-		crop := image.NewRGBA(image.Rect(0, 0, win.Dx(), win.Dy()))
-		draw.Draw(crop, crop.Rect, b, win.Min, draw.Src)
-		if err := writePNG(out, crop); err != nil {
-			t.Error(err)
-		}
+	crop := image.NewRGBA(image.Rect(0, 0, win.Dx(), win.Dy()))
+	draw.Draw(crop, crop.Rect, img, win.Min, draw.Src)
+	if err := writePNG(path, crop); err != nil {
+		t.Error(err)
 	}
-	w.stop(t)
 }
 
 // xvfbWindow is the real program running in a window on an Xvfb display.

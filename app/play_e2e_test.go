@@ -290,3 +290,36 @@ func TestPlayStart(t *testing.T) {
 		t.Errorf("--start -5s: exit %d, stderr %q", code, stderr2.String())
 	}
 }
+
+// TestPlaySeekInSync: a recording of the test signal played from 6 s in
+// (a seek before the first picture) keeps sound and pictures in sync: the
+// test signal's beeps against its flashes, as the player measures them.
+func TestPlaySeekInSync(t *testing.T) {
+	rec := filepath.Join(t.TempDir(), "signal.mp4")
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if code := Run(ctx, []string{"live", "--record", rec, "--duration", "12s", "--size", "640x360", "--preset", "ultrafast"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("recording the test signal: exit %d: %s", code, stderr.String())
+	}
+	stdout, stderr = syncBuffer{}, syncBuffer{}
+	if code := Run(ctx, []string{"play", rec, "--start", "6s", "--duration", "4s", "--null-audio", "--stats-json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d; stderr: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var last map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("final line: %s", lines[len(lines)-1])
+	av, ok := last["av_offset_ms"]
+	if !ok {
+		t.Fatalf("no A/V offset measured after starting 6 s into the test signal: %s", lines[len(lines)-1])
+	}
+	if x := num(av); x < -40 || x > 40 {
+		t.Errorf("A/V offset %v ms after the seek, want within ±40", x)
+	}
+	if pos := num(last["position_s"]); pos < 9 || pos > 10.5 {
+		t.Errorf("position_s %v, want about 10", pos)
+	}
+}

@@ -43,7 +43,19 @@ func (e *edgeTracker) noteAudio(end, readAt time.Duration) {
 
 // newest is the newest media time read of every track (not extrapolated).
 func (e *edgeTracker) newest(now time.Duration) time.Duration {
-	v, a := time.Duration(e.video.Load()), time.Duration(e.audio.Load())
+	return e.earliest(time.Duration(e.video.Load()), time.Duration(e.audio.Load()), now)
+}
+
+// edge is the live edge at now: each track's newest time plus the time
+// since it was read (liveEdgeAt), the earliest of the tracks.
+func (e *edgeTracker) edge(now time.Duration) time.Duration {
+	return e.earliest(liveEdgeAt(time.Duration(e.video.Load()), time.Duration(e.videoAt.Load()), now),
+		liveEdgeAt(time.Duration(e.audio.Load()), time.Duration(e.audioAt.Load()), now), now)
+}
+
+// earliest is the earlier of the video time v and audio time a among the
+// tracks that count at now.
+func (e *edgeTracker) earliest(v, a, now time.Duration) time.Duration {
 	switch {
 	case !e.hasVideo.Load():
 		return a
@@ -51,20 +63,6 @@ func (e *edgeTracker) newest(now time.Duration) time.Duration {
 		return min(v, a)
 	}
 	return v
-}
-
-// edge is the live edge at now: each track's newest time plus the time
-// since it was read (liveEdgeAt), the earliest of the tracks.
-func (e *edgeTracker) edge(now time.Duration) time.Duration {
-	ve := liveEdgeAt(time.Duration(e.video.Load()), time.Duration(e.videoAt.Load()), now)
-	ae := liveEdgeAt(time.Duration(e.audio.Load()), time.Duration(e.audioAt.Load()), now)
-	switch {
-	case !e.hasVideo.Load():
-		return ae
-	case e.audioCounts(now):
-		return min(ve, ae)
-	}
-	return ve
 }
 
 func (e *edgeTracker) audioCounts(now time.Duration) bool {

@@ -40,3 +40,30 @@ func TestEdgeTracker(t *testing.T) {
 		}
 	}
 }
+
+// TestPausedLiveDropsSkipped: what a live stream's queues drop while it is
+// paused is skipped (the viewer resumes at the live edge), not dropped;
+// drops after resuming count again.
+func TestPausedLiveDropsSkipped(t *testing.T) {
+	p := &Player{src: source{kind: kindRTMP}, clock: newPlayClock(nil), in: &input{}}
+	p.vt = &track{in: newPktQueue(2, true, false)}
+	push := func(n int) {
+		for i := 0; i < n; i++ {
+			p.vt.in.Push(t.Context(), packet{key: true})
+		}
+	}
+	push(2)
+	p.SetPaused(true)
+	push(5) // 5 dropped while paused
+	if st := p.Stats(); st.Dropped != 0 || st.Skipped != 5 {
+		t.Errorf("paused: dropped %d, skipped %d; want 0, 5", st.Dropped, st.Skipped)
+	}
+	p.SetPaused(false)
+	push(3) // 3 more: lost in play
+	if st := p.Stats(); st.Dropped != 3 || st.Skipped != 5 {
+		t.Errorf("resumed: dropped %d, skipped %d; want 3, 5", st.Dropped, st.Skipped)
+	}
+	if !p.jumpLive.Load() {
+		t.Error("resuming a live stream does not go to the live edge")
+	}
+}

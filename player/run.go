@@ -69,6 +69,11 @@ type Player struct {
 	// jumpLive: the viewer asked to go to the live edge (JumpToLive).
 	jumpLive atomic.Bool
 	keys     keyGaps // reader goroutine only
+	// A live stream's queue drops while paused (skipped, not dropped).
+	pauseMu    sync.Mutex
+	pausedLive bool
+	pauseBase  int64 // the queues' drops when it paused
+	pauseDrops int64 // drops during earlier pauses
 	// The reader's waits for room in a queue end with pushCtx, which a
 	// seek cancels (the reader then does it).
 	pushMu     sync.Mutex
@@ -609,8 +614,18 @@ func (p *Player) SetPaused(paused bool) {
 	if rs := p.in.vod(); rs != nil {
 		rs.setPaused(paused, p.Stats().Position)
 	}
-	if !paused && p.src.live() {
-		p.jumpLive.Store(true)
+	if p.src.live() {
+		p.pauseMu.Lock()
+		if paused {
+			p.pauseBase, p.pausedLive = p.queueDrops(), true
+		} else {
+			p.pauseDrops += p.queueDrops() - p.pauseBase
+			p.pausedLive = false
+		}
+		p.pauseMu.Unlock()
+		if !paused {
+			p.jumpLive.Store(true)
+		}
 	}
 }
 

@@ -63,12 +63,11 @@ func (p *Player) Stats() Stats {
 	s.FirstFrame = time.Duration(p.firstFrame.Load())
 	s.Dropped = p.lateDropped.Load() + p.audioDropped.Load()
 	s.Skipped, s.SkippedAudio = p.joinSkipped.Load(), p.audioSkipped.Load()
-	vt, at := p.tracks()
-	for _, t := range []*track{vt, at} {
-		if t != nil {
-			s.Dropped += t.in.Dropped()
-		}
-	}
+	// What a live stream's queues let go while paused was not lost: the
+	// viewer resumes at the live edge.
+	queued, paused := p.queueDrops(), p.pausedDrops()
+	s.Dropped += queued - paused
+	s.Skipped += paused
 	if now, ok := p.clock.Now(); ok {
 		if b := p.edges.edge(time.Since(p.opened)) - now; b > 0 {
 			s.Buffer = b
@@ -104,4 +103,27 @@ func (p *Player) position(start time.Duration) time.Duration {
 		return 0
 	}
 	return max(0, at-start)
+}
+
+// queueDrops is what the packet queues dropped, both tracks.
+func (p *Player) queueDrops() int64 {
+	var n int64
+	vt, at := p.tracks()
+	for _, t := range []*track{vt, at} {
+		if t != nil {
+			n += t.in.Dropped()
+		}
+	}
+	return n
+}
+
+// pausedDrops is what the queues dropped while a live stream was paused.
+func (p *Player) pausedDrops() int64 {
+	p.pauseMu.Lock()
+	defer p.pauseMu.Unlock()
+	n := p.pauseDrops
+	if p.pausedLive {
+		n += p.queueDrops() - p.pauseBase
+	}
+	return n
 }
