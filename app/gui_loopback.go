@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,12 +35,15 @@ type loopbackView struct {
 	copyBtns   []*widget.Button
 	streams    *widget.Label
 	previewBtn *widget.Button
+	recChk     *widget.Check // record every stream (the server's DVR)
+	recList    *fyne.Container
 	content    fyne.CanvasObject
 
 	// UI goroutine only.
 	closing  bool
 	starting bool                  // onChk set by code: do not react
 	listed   []loopback.StreamInfo // the last list read
+	recs     []loopback.Recording  // the recordings listed
 
 	mu  sync.RWMutex // guards srv (read by the poll)
 	srv *loopback.Server
@@ -110,13 +115,23 @@ func newLoopbackView(g *gui) *loopbackView {
 	v.streams.Wrapping = fyne.TextWrapWord
 	v.previewBtn = widget.NewButtonWithIcon("Preview my stream", theme.MediaPlayIcon(), v.previewMine)
 	v.previewBtn.Importance = widget.HighImportance
+	v.recChk = widget.NewCheck("Record every stream", func(on bool) {
+		g.setBool(prefLoopbackRecord, on)
+		if srv := v.server(); srv != nil {
+			srv.SetRecording(on)
+		}
+	})
+	v.recChk.SetChecked(g.prefs.Bool(prefLoopbackRecord))
+	v.recList = container.NewVBox(widget.NewLabel("No recordings yet."))
+	lists := container.NewGridWithColumns(2,
+		widget.NewCard("Publishers and viewers", "", container.NewVScroll(v.streams)),
+		widget.NewCard("Recordings", "in "+g.serverRecordDir(), container.NewVScroll(v.recList)))
 	v.content = container.NewPadded(container.NewBorder(
 		container.NewVBox(
-			container.NewHBox(v.onChk, v.previewBtn),
+			container.NewHBox(v.onChk, v.previewBtn, v.recChk),
 			v.note,
 			widget.NewCard("Addresses", "for the stream this Studio publishes (its stream key is the name)", container.NewVBox(form, v.tlsNote)),
-		), nil, nil, nil,
-		widget.NewCard("Publishers and viewers", "", container.NewVScroll(v.streams)),
+		), nil, nil, nil, lists,
 	))
 	g.br.watch(v.read)
 	return v
@@ -146,7 +161,8 @@ func (v *loopbackView) start() {
 		return
 	}
 	o := v.g.opts
-	la := loopbackStart{RTMP: o.RTMPAddr, HTTP: o.HTTPAddr, FallbackRTMP: o.FallbackRTMP, FallbackHTTP: o.FallbackHTTP}
+	la := loopbackStart{RTMP: o.RTMPAddr, HTTP: o.HTTPAddr, FallbackRTMP: o.FallbackRTMP, FallbackHTTP: o.FallbackHTTP,
+		RecordDir: v.g.serverRecordDir(), Record: v.recChk.Checked}
 	var certNote string
 	if o.RTMPSAddr != "" {
 		if cert, err := loopbackCert(o.CertDir, v.g.log); err != nil {
@@ -306,6 +322,7 @@ func (v *loopbackView) read() func() {
 	}
 	v.lastList = time.Now()
 	ss := srv.Hub().Streams()
+	recs := srv.Recordings()
 	return func() {
 		if v.server() != srv {
 			return
@@ -314,7 +331,48 @@ func (v *loopbackView) read() func() {
 		if text := describeStreams(ss, srv.HTTPAddr(), v.g.studio.maskName); v.streams.Text != text {
 			v.streams.SetText(text)
 		}
+		v.showRecordings(recs)
 	}
+}
+
+// showRecordings lists the server's recordings, each with Open in Player;
+// UI goroutine.
+func (v *loopbackView) showRecordings(recs []loopback.Recording) {
+	if slices.Equal(recs, v.recs) && len(v.recList.Objects) > 0 {
+		return
+	}
+	v.recs = recs
+	var rows []fyne.CanvasObject
+	for _, r := range recs {
+		path := r.Path
+		text := fmt.Sprintf("%s  %s  %s  %.1f MB", v.g.studio.maskName(r.Stream), r.Start.Format("2006-01-02 15:04:05"),
+			fmtUptime(time.Duration(r.Seconds*float64(time.Second))), float64(r.Bytes)/1e6)
+		if r.Recording {
+			text += "  ● recording"
+		}
+		l := widget.NewLabel(text)
+		l.Truncation = fyne.TextTruncateEllipsis
+		b := widget.NewButtonWithIcon("Open in Player", theme.MediaPlayIcon(), func() {
+			v.g.showPlayer()
+			v.g.player.open(path)
+		})
+		rows = append(rows, container.NewBorder(nil, nil, nil, b, l))
+	}
+	if len(rows) == 0 {
+		msg := "No recordings yet."
+		if !v.recChk.Checked {
+			msg += " Turn on Record every stream to record what is published here."
+		}
+		rows = append(rows, widget.NewLabel(msg))
+	}
+	v.recList.Objects = rows
+	v.recList.Refresh()
+}
+
+// serverRecordDir is where the loopback server records: OnAir-server in
+// the videos folder.
+func (g *gui) serverRecordDir() string {
+	return filepath.Join(g.recordDir(), "OnAir-server")
 }
 
 // describeStreams is the publishers and viewers list.
@@ -370,12 +428,16 @@ type loopbackStart struct {
 	RTMP, HTTP, RTMPS          string
 	FallbackRTMP, FallbackHTTP bool
 	Cert                       tls.Certificate
+	// RecordDir is where the server records (when Record is on).
+	RecordDir string
+	Record    bool
 }
 
 // startLoopback starts the server; an address that is busy and may fall
 // back is replaced with a free port on the same host, and a note says so.
 func startLoopback(la loopbackStart, log *slog.Logger) (*loopback.Server, []string, error) {
-	cfg := loopback.Config{RTMPAddr: la.RTMP, HTTPAddr: la.HTTP, RTMPSAddr: la.RTMPS, Cert: la.Cert, Logger: log}
+	cfg := loopback.Config{RTMPAddr: la.RTMP, HTTPAddr: la.HTTP, RTMPSAddr: la.RTMPS, Cert: la.Cert, Logger: log,
+		RecordDir: la.RecordDir, RecordOff: !la.Record}
 	srv, err := loopback.Start(cfg)
 	fallbackRTMPS := la.RTMPS != ""
 	if err == nil || !(la.FallbackRTMP || la.FallbackHTTP || fallbackRTMPS) || !errors.Is(err, syscall.EADDRINUSE) {

@@ -38,6 +38,7 @@ const (
 	prefOverlay        = "player.stats"
 	prefPlayerInsecure = "player.insecure" // accept any rtmps certificate
 	prefLoopback       = "loopback.on"
+	prefLoopbackRecord = "loopback.record" // record every stream the loopback server gets
 	maxRecentURLs      = 10
 )
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"onair/publish/loopback"
 )
@@ -26,9 +27,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		keyFile   = fs.String("tls-key", "", "RTMPS certificate's private key (PEM), with --tls-cert")
 		logLevel  = fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
 		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile to this file (for developers)")
+		recDir    = fs.String("record", "", "record every published stream into DIR/NAME/ (one file per publish; listed at /api/recordings)")
+		recFormat = fs.String("record-format", "mp4", "recording format: mp4 (fragmented) or flv (the tags as sent)")
+		recSeg    = fs.Duration("record-segment", time.Hour, "start a new recording file at the first keyframe after this long")
+		recKeep   = fs.Duration("record-keep", 0, "delete a stream's recordings older than this when it starts a new one (0: keep them)")
 	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--rtmps ADDR [--tls-cert F --tls-key F]] [--publish-key K]")
+		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--rtmps ADDR [--tls-cert F --tls-key F]] [--publish-key K] [--record DIR]")
 		fs.PrintDefaults()
 	}
 	if stop, err := parseFlags(fs, args); stop {
@@ -48,7 +53,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer stop()
 	}
-	cfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log}
+	cfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log,
+		RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep}
 	if (*certFile == "") != (*keyFile == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
@@ -70,6 +76,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "onair: RTMPS on rtmps://%s/live/NAME, certificate SHA-256 %s\n", a, srv.CertFingerprint())
 	}
 	fmt.Fprintf(stderr, "onair: play rtmp://%s/live/NAME (or rtmpt, rtmpe, rtmpte as above), http://%s/live/NAME.flv, http://%s/live/NAME/index.m3u8; status http://%s/api/streams\n", r, h, h, h)
+	if *recDir != "" {
+		fmt.Fprintf(stderr, "onair: recording every stream into %s/NAME/ (%s); list: http://%s/api/recordings\n", *recDir, *recFormat, h)
+	}
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():

@@ -56,6 +56,9 @@ type Packet struct {
 	// Key marks a packet that a decoder can start from (an IDR picture).
 	Key  bool
 	Data []byte
+	// Duration, when known, is how long the packet plays (a muxer that
+	// wants it otherwise assumes the track's frame duration).
+	Duration time.Duration
 }
 
 // CodecConfig describes an encoded track: what a muxer must send before the

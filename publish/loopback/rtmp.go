@@ -105,6 +105,7 @@ func (c *rtmpConn) OnPublish(sess *rtmp.ServerSession, app, raw string) error {
 	}
 	c.name, c.pub = name, pub
 	c.srv.startHLS(name)
+	c.srv.startRecording(name)
 	c.srv.log.Info("publish", "stream", name, "remote", remote)
 	return nil
 }

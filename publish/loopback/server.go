@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"onair/internal/logx"
@@ -39,6 +41,21 @@ type Config struct {
 	WriteTimeout time.Duration
 	// ReaderQueue: see HubConfig. Default 1024 units.
 	ReaderQueue int
+	// RecordDir, when set, records every publish into
+	// RecordDir/NAME/NAME-YYYY-MM-DD_HH-MM-SS.EXT (see dvr.go), listed
+	// by /api/recordings.
+	RecordDir string
+	// RecordFormat is RecordMP4 (fragmented MP4, the default) or
+	// RecordFLV (the tags as sent, every codec the server relays).
+	RecordFormat string
+	// RecordSegment starts a new file at the first keyframe after this
+	// much media. Default 1 h.
+	RecordSegment time.Duration
+	// RecordKeep, when set, deletes a stream's recordings older than
+	// this when it starts a new one. Default: kept.
+	RecordKeep time.Duration
+	// RecordOff starts with recording off (SetRecording turns it on).
+	RecordOff bool
 	// Logger receives warnings and debug lines; nil discards them.
 	Logger *slog.Logger
 }
@@ -61,7 +78,12 @@ type Server struct {
 	conns   map[net.Conn]struct{}
 	tunnels map[string]*rtmptSession // RTMPT sessions by id
 	hls     map[string]*hlsOut
-	err     error
+	writing map[string]bool // recordings being written, by path
+	dvr     map[string]*dvrOut
+	// durations caches recordings' durations by path, size and time.
+	durations map[string]float64
+	recordOn  atomic.Bool
+	err       error
 }
 
 // Start validates the configuration, listens, and serves until Close.
@@ -76,6 +98,23 @@ func Start(cfg Config) (*Server, error) {
 		cfg.WriteTimeout = 10 * time.Second
 	}
 	cfg.Logger = logx.OrDiscard(cfg.Logger)
+	if cfg.RecordDir != "" {
+		switch cfg.RecordFormat {
+		case "":
+			cfg.RecordFormat = RecordMP4
+		case RecordMP4, RecordFLV:
+		default:
+			return nil, fmt.Errorf("recording format %q: want %s or %s", cfg.RecordFormat, RecordMP4, RecordFLV)
+		}
+		if cfg.RecordSegment <= 0 {
+			cfg.RecordSegment = time.Hour
+		}
+		if !cfg.RecordOff {
+			if err := os.MkdirAll(cfg.RecordDir, 0o755); err != nil {
+				return nil, fmt.Errorf("recording folder: %w", err)
+			}
+		}
+	}
 	addrs := []string{cfg.RTMPAddr, cfg.HTTPAddr}
 	if cfg.RTMPSAddr != "" {
 		if len(cfg.Cert.Certificate) == 0 {
@@ -93,8 +132,9 @@ func Start(cfg Config) (*Server, error) {
 		log:   cfg.Logger,
 		hub:   NewHub(HubConfig{ReaderQueue: cfg.ReaderQueue, Logger: cfg.Logger}),
 		conns: map[net.Conn]struct{}{}, tunnels: map[string]*rtmptSession{},
-		hls: map[string]*hlsOut{},
+		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{},
 	}
+	s.recordOn.Store(!cfg.RecordOff)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var err error
 	if s.rtmp, err = net.Listen("tcp", cfg.RTMPAddr); err != nil {
@@ -115,6 +155,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/streams", s.serveStatus)
+	mux.HandleFunc("/api/recordings", s.serveRecordings)
 	mux.HandleFunc("/live/", s.serveLive)
 	for _, p := range []string{"/open/", "/send/", "/idle/", "/close/", "/fcs/"} {
 		mux.HandleFunc(p, s.serveRTMPT)

@@ -135,6 +135,9 @@ func (m *avMuxer) write(pk *media.Packet, pts, dts time.Duration) error {
 	if !pk.Codec.IsVideo() {
 		st, dur = m.audio, m.adur
 	}
+	if pk.Duration > 0 {
+		dur = pk.Duration
+	}
 	if st == nil {
 		return nil
 	}

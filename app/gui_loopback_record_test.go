@@ -1,0 +1,71 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// TestGUILoopbackRecord: the Loopback tab's Record every stream records
+// the Studio's stream; the recordings list shows it while it is written
+// and after; its Open in Player plays the file with its duration.
+func TestGUILoopbackRecord(t *testing.T) {
+	logs := &syncBuffer{}
+	g, _, before := newTestGUI(t, logs)
+	v := g.loop
+	g.onUI(func() {
+		g.tabs.Select(g.loopTab)
+		test.Tap(v.recChk)
+	})
+	if !v.server().Recording() || !g.prefs.Bool(prefLoopbackRecord) {
+		t.Fatal("Record every stream did not turn recording on")
+	}
+	g.onUI(func() {
+		g.studio.sizeSel.SetSelected(sizePresets[0].label)
+		g.studio.presetSel.SetSelected("ultrafast")
+		test.Tap(g.studio.liveBtn)
+	})
+	recRow := func() (string, *widget.Button) {
+		for _, o := range v.recList.Objects {
+			if c, ok := o.(*fyne.Container); ok && len(c.Objects) == 2 {
+				l, _ := c.Objects[0].(*widget.Label)
+				b, _ := c.Objects[1].(*widget.Button)
+				if l != nil && b != nil {
+					return l.Text, b
+				}
+			}
+		}
+		return "", nil
+	}
+	waitFor(t, 15*time.Second, "no recording listed while live", func() bool {
+		text := uiValue(g, func() string { t, _ := recRow(); return t })
+		return strings.Contains(text, "● recording")
+	})
+	time.Sleep(2 * time.Second)
+	g.onUI(func() { test.Tap(v.recChk) })
+	waitFor(t, 5*time.Second, "the recording is still written after Record was turned off", func() bool {
+		text := uiValue(g, func() string { t, _ := recRow(); return t })
+		return text != "" && !strings.Contains(text, "recording")
+	})
+	row := uiValue(g, func() string { t, _ := recRow(); return t })
+	t.Logf("recordings list: %q", row)
+	if strings.Contains(row, "preview") {
+		t.Errorf("the Studio's stream key shows in the recordings list: %q", row)
+	}
+	g.onUI(func() {
+		_, b := recRow()
+		test.Tap(b)
+	})
+	waitFor(t, 10*time.Second, "Open in Player did not play the recording", func() bool {
+		return uiValue(g, func() bool {
+			return g.tabs.Selected() == g.playerTab && !g.player.tr.seek.Disabled() && g.player.tr.dur.Text != "0:00"
+		})
+	})
+	g.onUI(func() { test.Tap(g.studio.liveBtn) })
+	g.Close()
+	checkGoroutines(t, before)
+}
