@@ -1,9 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"log/slog"
 	"net"
 	"net/url"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -37,6 +41,8 @@ type loopbackView struct {
 	previewBtn *widget.Button
 	recChk     *widget.Check // record every stream (the server's DVR)
 	recList    *fyne.Container
+	thumbs     *fyne.Container // a snapshot per live stream
+	thumbImgs  map[string]*canvas.Image
 	content    fyne.CanvasObject
 
 	// UI goroutine only.
@@ -44,6 +50,7 @@ type loopbackView struct {
 	starting bool                  // onChk set by code: do not react
 	listed   []loopback.StreamInfo // the last list read
 	recs     []loopback.Recording  // the recordings listed
+	recsFor  bool                  // with Record every stream on (the hint differs)
 
 	mu  sync.RWMutex // guards srv (read by the poll)
 	srv *loopback.Server
@@ -122,9 +129,12 @@ func newLoopbackView(g *gui) *loopbackView {
 		}
 	})
 	v.recChk.SetChecked(g.prefs.Bool(prefLoopbackRecord))
-	v.recList = container.NewVBox(widget.NewLabel("No recordings yet."))
+	v.recList = container.NewVBox()
+	v.showRecordings(nil)
+	v.thumbs = container.NewHBox()
+	v.thumbImgs = map[string]*canvas.Image{}
 	lists := container.NewGridWithColumns(2,
-		widget.NewCard("Publishers and viewers", "", container.NewVScroll(v.streams)),
+		widget.NewCard("Publishers and viewers", "", container.NewBorder(v.thumbs, nil, nil, nil, container.NewVScroll(v.streams))),
 		widget.NewCard("Recordings", "in "+g.serverRecordDir(), container.NewVScroll(v.recList)))
 	v.content = container.NewPadded(container.NewBorder(
 		container.NewVBox(
@@ -323,6 +333,17 @@ func (v *loopbackView) read() func() {
 	v.lastList = time.Now()
 	ss := srv.Hub().Streams()
 	recs := srv.Recordings()
+	thumbs := map[string]image.Image{}
+	for _, st := range ss {
+		if st.Publisher == "" || len(thumbs) >= maxThumbs {
+			continue
+		}
+		if jpg, err := srv.Snapshot(st.Name, thumbWidth); err == nil {
+			if img, err := jpeg.Decode(bytes.NewReader(jpg)); err == nil {
+				thumbs[st.Name] = img
+			}
+		}
+	}
 	return func() {
 		if v.server() != srv {
 			return
@@ -331,17 +352,59 @@ func (v *loopbackView) read() func() {
 		if text := describeStreams(ss, srv.HTTPAddr(), v.g.studio.maskName); v.streams.Text != text {
 			v.streams.SetText(text)
 		}
+		v.showThumbs(thumbs)
 		v.showRecordings(recs)
+	}
+}
+
+// Thumbnails in the Loopback tab: at most maxThumbs, thumbWidth wide.
+const (
+	maxThumbs  = 6
+	thumbWidth = 160
+)
+
+// showThumbs shows a snapshot of each live stream (its latest keyframe,
+// from the server's /live/NAME.jpg); UI goroutine.
+func (v *loopbackView) showThumbs(thumbs map[string]image.Image) {
+	same := len(thumbs) == len(v.thumbImgs)
+	for name := range thumbs {
+		same = same && v.thumbImgs[name] != nil
+	}
+	if !same {
+		names := make([]string, 0, len(thumbs))
+		for name := range thumbs {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		v.thumbImgs = map[string]*canvas.Image{}
+		var objs []fyne.CanvasObject
+		for _, name := range names {
+			img := canvas.NewImageFromImage(nil)
+			img.FillMode = canvas.ImageFillContain
+			img.SetMinSize(fyne.NewSize(thumbWidth, thumbWidth*9/16))
+			v.thumbImgs[name] = img
+			caption := widget.NewLabel(v.g.studio.maskName(name))
+			caption.Truncation = fyne.TextTruncateEllipsis
+			objs = append(objs, container.NewBorder(nil, caption, nil, nil, img))
+		}
+		v.thumbs.Objects = objs
+		v.thumbs.Refresh()
+	}
+	for name, im := range thumbs {
+		if c := v.thumbImgs[name]; c != nil && c.Image != im {
+			c.Image = im
+			c.Refresh()
+		}
 	}
 }
 
 // showRecordings lists the server's recordings, each with Open in Player;
 // UI goroutine.
 func (v *loopbackView) showRecordings(recs []loopback.Recording) {
-	if slices.Equal(recs, v.recs) && len(v.recList.Objects) > 0 {
+	if slices.Equal(recs, v.recs) && len(v.recList.Objects) > 0 && v.recsFor == v.recChk.Checked {
 		return
 	}
-	v.recs = recs
+	v.recs, v.recsFor = recs, v.recChk.Checked
 	var rows []fyne.CanvasObject
 	for _, r := range recs {
 		path := r.Path

@@ -11,8 +11,9 @@ import (
 )
 
 // TestGUILoopbackRecord: the Loopback tab's Record every stream records
-// the Studio's stream; the recordings list shows it while it is written
-// and after; its Open in Player plays the file with its duration.
+// the Studio's stream; the tab shows the stream's thumbnail; the recordings
+// list shows it while it is written and after; its Open in Player plays
+// the file with its duration.
 func TestGUILoopbackRecord(t *testing.T) {
 	logs := &syncBuffer{}
 	g, _, before := newTestGUI(t, logs)
@@ -45,7 +46,14 @@ func TestGUILoopbackRecord(t *testing.T) {
 		text := uiValue(g, func() string { t, _ := recRow(); return t })
 		return strings.Contains(text, "● recording")
 	})
-	time.Sleep(2 * time.Second)
+	// The live stream's thumbnail.
+	waitFor(t, 5*time.Second, "no thumbnail of the live stream", func() bool {
+		return uiValue(g, func() bool {
+			c := v.thumbImgs["preview"]
+			return c != nil && c.Image != nil && c.Image.Bounds().Dx() == thumbWidth
+		})
+	})
+	time.Sleep(time.Second)
 	g.onUI(func() { test.Tap(v.recChk) })
 	waitFor(t, 5*time.Second, "the recording is still written after Record was turned off", func() bool {
 		text := uiValue(g, func() string { t, _ := recRow(); return t })

@@ -31,6 +31,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		recFormat = fs.String("record-format", "mp4", "recording format: mp4 (fragmented) or flv (the tags as sent)")
 		recSeg    = fs.Duration("record-segment", time.Hour, "start a new recording file at the first keyframe after this long")
 		recKeep   = fs.Duration("record-keep", 0, "delete a stream's recordings older than this when it starts a new one (0: keep them)")
+		snapEvery = fs.Duration("snapshot-every", 0, "with --record: write each live stream's latest keyframe as JPEG into DIR/NAME/ this often (0: off)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--rtmps ADDR [--tls-cert F --tls-key F]] [--publish-key K] [--record DIR]")
@@ -54,7 +55,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer stop()
 	}
 	cfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log,
-		RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep}
+		RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep, SnapshotEvery: *snapEvery}
+	if *snapEvery > 0 && *recDir == "" {
+		return errors.New("--snapshot-every writes into the --record folder: give --record DIR")
+	}
 	if (*certFile == "") != (*keyFile == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
@@ -75,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if a := srv.RTMPSAddr(); a != "" {
 		fmt.Fprintf(stderr, "onair: RTMPS on rtmps://%s/live/NAME, certificate SHA-256 %s\n", a, srv.CertFingerprint())
 	}
-	fmt.Fprintf(stderr, "onair: play rtmp://%s/live/NAME (or rtmpt, rtmpe, rtmpte as above), http://%s/live/NAME.flv, http://%s/live/NAME/index.m3u8; status http://%s/api/streams\n", r, h, h, h)
+	fmt.Fprintf(stderr, "onair: play rtmp://%s/live/NAME (or rtmpt, rtmpe, rtmpte as above), http://%s/live/NAME.flv, http://%s/live/NAME/index.m3u8; snapshot http://%s/live/NAME.jpg; status http://%s/api/streams\n", r, h, h, h, h)
 	if *recDir != "" {
 		fmt.Fprintf(stderr, "onair: recording every stream into %s/NAME/ (%s); list: http://%s/api/recordings\n", *recDir, *recFormat, h)
 	}

@@ -245,7 +245,8 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-// pruneRecordings deletes the recordings in dir older than RecordKeep.
+// pruneRecordings deletes the recordings (and snapshots) in dir older than
+// RecordKeep.
 func (s *Server) pruneRecordings(dir string) {
 	if s.cfg.RecordKeep <= 0 {
 		return
@@ -256,7 +257,7 @@ func (s *Server) pruneRecordings(dir string) {
 	}
 	for _, e := range entries {
 		info, err := e.Info()
-		if err != nil || !e.Type().IsRegular() || !isRecording(e.Name()) {
+		if err != nil || !e.Type().IsRegular() || !(isRecording(e.Name()) || strings.HasSuffix(e.Name(), ".jpg")) {
 			continue
 		}
 		if time.Since(info.ModTime()) > s.cfg.RecordKeep {

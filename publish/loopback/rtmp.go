@@ -222,6 +222,7 @@ func (c *rtmpConn) OnStop() {
 	if c.pub != nil {
 		c.pub.Close()
 		c.srv.log.Info("unpublish", "stream", c.name)
+		c.srv.forgetSnapshots(c.name)
 		c.pub = nil
 	}
 	if c.reader != nil {

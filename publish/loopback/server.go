@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"onair/internal/logx"
+	"onair/internal/ratelog"
 )
 
 // ErrNeedPublishKey is returned by Start when asked to listen beyond this
@@ -56,6 +57,9 @@ type Config struct {
 	RecordKeep time.Duration
 	// RecordOff starts with recording off (SetRecording turns it on).
 	RecordOff bool
+	// SnapshotEvery, with RecordDir, writes each live stream's latest
+	// keyframe as JPEG into RecordDir/NAME/ this often. Default off.
+	SnapshotEvery time.Duration
 	// Logger receives warnings and debug lines; nil discards them.
 	Logger *slog.Logger
 }
@@ -83,6 +87,8 @@ type Server struct {
 	// durations caches recordings' durations by path, size and time.
 	durations map[string]float64
 	recordOn  atomic.Bool
+	snaps     snapshots
+	snapLog   ratelog.Limiter
 	err       error
 }
 
@@ -167,6 +173,13 @@ func Start(cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		s.reapRTMPT()
 	}()
+	if cfg.SnapshotEvery > 0 && cfg.RecordDir != "" {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.writeSnapshots()
+		}()
+	}
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(s.hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -270,6 +283,10 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/live/")
 	if name, ok := strings.CutSuffix(rest, ".flv"); ok && name != "" && !strings.Contains(name, "/") {
 		s.serveFLV(w, r, name)
+		return
+	}
+	if name, ok := strings.CutSuffix(rest, ".jpg"); ok && name != "" && !strings.Contains(name, "/") {
+		s.serveSnapshot(w, r, name)
 		return
 	}
 	if name, file, ok := strings.Cut(rest, "/"); ok && name != "" {
