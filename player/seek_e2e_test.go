@@ -19,10 +19,13 @@ import (
 )
 
 // grabSink keeps a copy of the luma plane of the first picture presented
-// after arm, and when it came.
+// after arm whose time is near the target, and when it came. Pictures far
+// from it are the ones shown before the seek took effect (Seek returns at
+// once; the reader does it): not what the seek shows.
 type grabSink struct {
 	mu     sync.Mutex
 	armed  bool
+	near   time.Duration // the target
 	got    chan struct{}
 	pts    time.Duration
 	at     time.Time
@@ -31,10 +34,13 @@ type grabSink struct {
 	frames int
 }
 
-func (s *grabSink) arm() chan struct{} {
+// seekNear is how far from the target a picture may be and count.
+const seekNear = 2 * time.Second
+
+func (s *grabSink) arm(target time.Duration) chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.armed, s.got = true, make(chan struct{})
+	s.armed, s.near, s.got = true, target, make(chan struct{})
 	return s.got
 }
 
@@ -42,7 +48,7 @@ func (s *grabSink) Present(f *media.VideoFrame) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.frames++
-	if !s.armed {
+	if !s.armed || f.PTS < s.near-seekNear || f.PTS > s.near+seekNear {
 		return
 	}
 	s.armed = false
@@ -168,7 +174,7 @@ func TestSeekAccuracy(t *testing.T) {
 		t.Errorf("JumpToLive on a file = %v, want ErrNotLive", err)
 	}
 	for _, at := range []time.Duration{20 * time.Second, 5 * time.Second} {
-		got := sink.arm()
+		got := sink.arm(at)
 		start := time.Now()
 		if err := p.Seek(at); err != nil {
 			t.Fatal(err)
@@ -184,7 +190,7 @@ func TestSeekAccuracy(t *testing.T) {
 	// Paused: the picture at the target shows, and playback stays paused.
 	p.SetPaused(true)
 	time.Sleep(100 * time.Millisecond)
-	got := sink.arm()
+	got := sink.arm(12 * time.Second)
 	if err := p.Seek(12 * time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +216,7 @@ func TestSeekAccuracy(t *testing.T) {
 
 	// Config.Start.
 	sink2 := &grabSink{}
-	got = sink2.arm()
+	got = sink2.arm(10 * time.Second)
 	start := time.Now()
 	p2, err := openPlayer(t, context.Background(), Config{URL: clip, Sink: sink2, Start: 10 * time.Second})
 	if err != nil {
@@ -251,7 +257,7 @@ func TestVOD(t *testing.T) {
 				t.Fatalf("Seekable %v, Live %v, Duration %v: want a 30 s recording", p.Seekable(), p.Live(), st.Duration)
 			}
 			for _, at := range []time.Duration{20 * time.Second, 4 * time.Second} {
-				got := sink.arm()
+				got := sink.arm(at)
 				start := time.Now()
 				if err := p.Seek(at); err != nil {
 					t.Fatal(err)
@@ -285,7 +291,7 @@ func TestVOD(t *testing.T) {
 	}
 	t.Run("start", func(t *testing.T) {
 		sink := &grabSink{}
-		got := sink.arm()
+		got := sink.arm(15 * time.Second)
 		start := time.Now()
 		p, err := openPlayer(t, context.Background(), Config{URL: ng.URL("vod", "clip.mp4"), Sink: sink, Start: 15 * time.Second})
 		if err != nil {

@@ -56,7 +56,9 @@ func (s *seekSink) arm(target time.Duration) chan struct{} {
 func (s *seekSink) Present(f *media.VideoFrame) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.got != nil && f.PTS >= s.target-time.Millisecond {
+	// At the target, not a picture shown before the seek took effect
+	// (after a seek back, those are later than the target).
+	if s.got != nil && f.PTS >= s.target-time.Millisecond && f.PTS < s.target+2*time.Second {
 		close(s.got)
 		s.got = nil
 	}
