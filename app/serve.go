@@ -32,6 +32,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		recSeg    = fs.Duration("record-segment", time.Hour, "start a new recording file at the first keyframe after this long")
 		recKeep   = fs.Duration("record-keep", 0, "delete a stream's recordings older than this when it starts a new one (0: keep them)")
 		snapEvery = fs.Duration("snapshot-every", 0, "with --record: write each live stream's latest keyframe as JPEG into DIR/NAME/ this often (0: off)")
+		onPublish = fs.String("on-publish", "", "hook URL: a JSON POST before each publish; a 2xx reply allows it, anything else (or no answer in 3 s) refuses it")
+		onPlay    = fs.String("on-play", "", "hook URL: the same before each play (RTMP, HTTP-FLV, a client's first HLS playlist)")
+		onUnpub   = fs.String("on-unpublish", "", "hook URL: a JSON POST after each unpublish")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--rtmps ADDR [--tls-cert F --tls-key F]] [--publish-key K] [--record DIR]")
@@ -55,7 +58,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer stop()
 	}
 	cfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log,
-		RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep, SnapshotEvery: *snapEvery}
+		RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep, SnapshotEvery: *snapEvery,
+		OnPublish: *onPublish, OnPlay: *onPlay, OnUnpublish: *onUnpub}
 	if *snapEvery > 0 && *recDir == "" {
 		return errors.New("--snapshot-every writes into the --record folder: give --record DIR")
 	}

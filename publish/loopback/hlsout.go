@@ -224,10 +224,20 @@ func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, name, file str
 	}
 	o.mu.Lock()
 	m := o.muxer
-	if file == "index.m3u8" {
-		o.viewers[r.RemoteAddr] = time.Now()
-	}
+	_, known := o.viewers[r.RemoteAddr]
 	o.mu.Unlock()
+	if file == "index.m3u8" {
+		// A client's first playlist asks the play hook; its reloads do not.
+		if !known {
+			if err := s.allow(r.Context(), hookEvent{Action: "play", Stream: name, Client: r.RemoteAddr, Protocol: "hls", Query: r.URL.RawQuery}); err != nil {
+				http.Error(w, err.Error(), http.StatusForbidden)
+				return
+			}
+		}
+		o.mu.Lock()
+		o.viewers[r.RemoteAddr] = time.Now()
+		o.mu.Unlock()
+	}
 	if m == nil {
 		http.Error(w, "stream has no media yet", http.StatusServiceUnavailable)
 		return

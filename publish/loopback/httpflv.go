@@ -12,6 +12,10 @@ import (
 // serveFLV streams name as FLV over HTTP until the viewer goes, the stream
 // ends or the server closes. Timestamps start at 0 for each viewer.
 func (s *Server) serveFLV(w http.ResponseWriter, r *http.Request, name string) {
+	if err := s.allow(r.Context(), hookEvent{Action: "play", Stream: name, Client: r.RemoteAddr, Protocol: "http-flv", Query: r.URL.RawQuery}); err != nil {
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	}
 	rd, err := s.hub.Play(name, "flv")
 	if err != nil {
 		status := http.StatusNotFound

@@ -85,6 +85,12 @@ func streamName(raw string) (name, key string) {
 	return name, key
 }
 
+// queryOf is the query of a stream name ("" without one).
+func queryOf(raw string) string {
+	_, q, _ := strings.Cut(raw, "?")
+	return q
+}
+
 func (c *rtmpConn) OnPublish(sess *rtmp.ServerSession, app, raw string) error {
 	name, key := streamName(raw)
 	remote := sess.RemoteAddr()
@@ -98,6 +104,9 @@ func (c *rtmpConn) OnPublish(sess *rtmp.ServerSession, app, raw string) error {
 	if c.srv.cfg.PublishKey != "" && key != c.srv.cfg.PublishKey {
 		c.srv.log.Warn("publish refused: wrong or missing publish key", "stream", name, "remote", remote)
 		return ErrBadKey
+	}
+	if err := c.srv.allow(c.srv.ctx, hookEvent{Action: "publish", Stream: name, Client: remote, Protocol: "rtmp", Query: queryOf(raw)}); err != nil {
+		return err
 	}
 	pub, err := c.srv.hub.Publish(name, remote, func() { sess.Close() })
 	if err != nil {
@@ -122,6 +131,9 @@ func (c *rtmpConn) OnMedia(typeID uint8, ts uint32, payload []byte) {
 
 func (c *rtmpConn) OnPlay(sess *rtmp.ServerSession, app, raw string) error {
 	name, _ := streamName(raw)
+	if err := c.srv.allow(c.srv.ctx, hookEvent{Action: "play", Stream: name, Client: sess.RemoteAddr(), Protocol: "rtmp", Query: queryOf(raw)}); err != nil {
+		return err
+	}
 	r, err := c.srv.hub.Play(name, "rtmp")
 	if err != nil {
 		return fmt.Errorf("no live stream named %q", name)
@@ -222,6 +234,7 @@ func (c *rtmpConn) OnStop() {
 	if c.pub != nil {
 		c.pub.Close()
 		c.srv.log.Info("unpublish", "stream", c.name)
+		c.srv.tell(hookEvent{Action: "unpublish", Stream: c.name, Client: c.sess.RemoteAddr(), Protocol: "rtmp"})
 		c.srv.forgetSnapshots(c.name)
 		c.pub = nil
 	}

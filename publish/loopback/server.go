@@ -60,6 +60,13 @@ type Config struct {
 	// SnapshotEvery, with RecordDir, writes each live stream's latest
 	// keyframe as JPEG into RecordDir/NAME/ this often. Default off.
 	SnapshotEvery time.Duration
+	// OnPublish, OnPlay and OnUnpublish are hook URLs (see hooks.go):
+	// a JSON POST before a publish or a play, which a 2xx reply allows
+	// and anything else refuses; after an unpublish, a notice.
+	OnPublish, OnPlay, OnUnpublish string
+	// HookTimeout is how long a hook may take to answer; no answer
+	// refuses. Default 3 s.
+	HookTimeout time.Duration
 	// Logger receives warnings and debug lines; nil discards them.
 	Logger *slog.Logger
 }
@@ -89,6 +96,7 @@ type Server struct {
 	recordOn  atomic.Bool
 	snaps     snapshots
 	snapLog   ratelog.Limiter
+	hooks     *http.Client
 	err       error
 }
 
@@ -102,6 +110,9 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.HookTimeout <= 0 {
+		cfg.HookTimeout = defaultHookTimeout
 	}
 	cfg.Logger = logx.OrDiscard(cfg.Logger)
 	if cfg.RecordDir != "" {
@@ -139,6 +150,7 @@ func Start(cfg Config) (*Server, error) {
 		hub:   NewHub(HubConfig{ReaderQueue: cfg.ReaderQueue, Logger: cfg.Logger}),
 		conns: map[net.Conn]struct{}{}, tunnels: map[string]*rtmptSession{},
 		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{},
+		hooks: &http.Client{},
 	}
 	s.recordOn.Store(!cfg.RecordOff)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
