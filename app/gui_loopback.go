@@ -334,10 +334,12 @@ func (v *loopbackView) read() func() {
 	ss := srv.Hub().Streams()
 	recs := srv.Recordings()
 	thumbs := map[string]image.Image{}
+	var live []string
 	for _, st := range ss {
-		if st.Publisher == "" || len(thumbs) >= maxThumbs {
+		if st.Publisher == "" || len(live) >= maxThumbs {
 			continue
 		}
+		live = append(live, st.Name)
 		if jpg, err := srv.Snapshot(st.Name, thumbWidth); err == nil {
 			if img, err := jpeg.Decode(bytes.NewReader(jpg)); err == nil {
 				thumbs[st.Name] = img
@@ -352,7 +354,7 @@ func (v *loopbackView) read() func() {
 		if text := describeStreams(ss, srv.HTTPAddr(), v.g.studio.maskName); v.streams.Text != text {
 			v.streams.SetText(text)
 		}
-		v.showThumbs(thumbs)
+		v.showLive(live, thumbs)
 		v.showRecordings(recs)
 	}
 }
@@ -363,29 +365,28 @@ const (
 	thumbWidth = 160
 )
 
-// showThumbs shows a snapshot of each live stream (its latest keyframe,
-// from the server's /live/NAME.jpg); UI goroutine.
-func (v *loopbackView) showThumbs(thumbs map[string]image.Image) {
-	same := len(thumbs) == len(v.thumbImgs)
-	for name := range thumbs {
+// showLive shows each live stream (names, in the hub's order) with its
+// snapshot (its latest keyframe, from the server's /live/NAME.jpg) and
+// Kick and Ban buttons; UI goroutine.
+func (v *loopbackView) showLive(names []string, thumbs map[string]image.Image) {
+	same := len(names) == len(v.thumbImgs)
+	for _, name := range names {
 		same = same && v.thumbImgs[name] != nil
 	}
 	if !same {
-		names := make([]string, 0, len(thumbs))
-		for name := range thumbs {
-			names = append(names, name)
-		}
-		slices.Sort(names)
 		v.thumbImgs = map[string]*canvas.Image{}
 		var objs []fyne.CanvasObject
 		for _, name := range names {
+			name := name
 			img := canvas.NewImageFromImage(nil)
 			img.FillMode = canvas.ImageFillContain
 			img.SetMinSize(fyne.NewSize(thumbWidth, thumbWidth*9/16))
 			v.thumbImgs[name] = img
 			caption := widget.NewLabel(v.g.studio.maskName(name))
 			caption.Truncation = fyne.TextTruncateEllipsis
-			objs = append(objs, container.NewBorder(nil, caption, nil, nil, img))
+			kick := widget.NewButton("Kick", func() { v.kick(name) })
+			ban := widget.NewButton("Ban 10 min", func() { v.ban(name, 10*time.Minute) })
+			objs = append(objs, container.NewBorder(nil, container.NewVBox(caption, container.NewHBox(kick, ban)), nil, nil, img))
 		}
 		v.thumbs.Objects = objs
 		v.thumbs.Refresh()
@@ -395,6 +396,21 @@ func (v *loopbackView) showThumbs(thumbs map[string]image.Image) {
 			c.Image = im
 			c.Refresh()
 		}
+	}
+}
+
+// kick ends stream name's publish; UI goroutine.
+func (v *loopbackView) kick(name string) {
+	if srv := v.server(); srv != nil && srv.KickStream(name) {
+		v.note.SetText("Kicked the publisher of " + v.g.studio.maskName(name) + ".")
+	}
+}
+
+// ban refuses stream name for d and ends its publish; UI goroutine.
+func (v *loopbackView) ban(name string, d time.Duration) {
+	if srv := v.server(); srv != nil {
+		srv.Ban(name, d)
+		v.note.SetText(fmt.Sprintf("%s is banned for %v: its publisher was let go, and publishing it is refused until then.", v.g.studio.maskName(name), d))
 	}
 }
 

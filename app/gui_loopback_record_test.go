@@ -13,7 +13,8 @@ import (
 // TestGUILoopbackRecord: the Loopback tab's Record every stream records
 // the Studio's stream; the tab shows the stream's thumbnail; the recordings
 // list shows it while it is written and after; its Open in Player plays
-// the file with its duration.
+// the file with its duration; Kick lets the Studio's publish go, and the
+// Studio comes back by itself.
 func TestGUILoopbackRecord(t *testing.T) {
 	logs := &syncBuffer{}
 	g, _, before := newTestGUI(t, logs)
@@ -59,6 +60,23 @@ func TestGUILoopbackRecord(t *testing.T) {
 		text := uiValue(g, func() string { t, _ := recRow(); return t })
 		return text != "" && !strings.Contains(text, "recording")
 	})
+	// Kick: the Studio's publish ends; the Studio reconnects by itself.
+	kickBtn := uiValue(g, func() *widget.Button {
+		for _, o := range test.LaidOutObjects(v.thumbs) {
+			if b, ok := o.(*widget.Button); ok && b.Text == "Kick" {
+				return b
+			}
+		}
+		return nil
+	})
+	if kickBtn == nil {
+		t.Fatal("no Kick button for the live stream")
+	}
+	g.onUI(func() { test.Tap(kickBtn) })
+	if note := uiValue(g, func() string { return v.note.Text }); !strings.HasPrefix(note, "Kicked the publisher of ••••") {
+		t.Errorf("after Kick the note says %q", note)
+	}
+	waitFor(t, 15*time.Second, "the Studio did not publish again after the kick", func() bool { return hubHas(g, "preview") })
 	row := uiValue(g, func() string { t, _ := recRow(); return t })
 	t.Logf("recordings list: %q", row)
 	if strings.Contains(row, "preview") {

@@ -35,6 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		onPublish = fs.String("on-publish", "", "hook URL: a JSON POST before each publish; a 2xx reply allows it, anything else (or no answer in 3 s) refuses it")
 		onPlay    = fs.String("on-play", "", "hook URL: the same before each play (RTMP, HTTP-FLV, a client's first HLS playlist)")
 		onUnpub   = fs.String("on-unpublish", "", "hook URL: a JSON POST after each unpublish")
+		apiToken  = fs.String("api-token", "", "the /api/ endpoints (status, recordings, clients, kick, ban) want Authorization: Bearer TOKEN; required when listening beyond this machine")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--rtmps ADDR [--tls-cert F --tls-key F]] [--publish-key K] [--record DIR]")
@@ -59,7 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log,
 		RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep, SnapshotEvery: *snapEvery,
-		OnPublish: *onPublish, OnPlay: *onPlay, OnUnpublish: *onUnpub}
+		OnPublish: *onPublish, OnPlay: *onPlay, OnUnpublish: *onUnpub, APIToken: *apiToken}
 	if *snapEvery > 0 && *recDir == "" {
 		return errors.New("--snapshot-every writes into the --record folder: give --record DIR")
 	}

@@ -5,6 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -35,6 +38,50 @@ func FuzzUnit(f *testing.F) {
 		describe(u, u)
 		rtmp.StripSetDataFrame(body)
 		streamName(string(body))
+		queryOf(string(body))
+		// The recorder's conversions (dvr.go).
+		for _, lengthSize := range []int{1, 2, 4} {
+			if p := unitPacket(u, lengthSize); p != nil && len(p.Data) == 0 {
+				t.Fatalf("unitPacket(%d): an empty packet", lengthSize)
+			}
+		}
+		videoCodecConfig(u)
+		audioCodecConfig(u)
+	})
+}
+
+// FuzzAPI sends arbitrary methods, paths and queries to the HTTP API
+// (status, recordings, clients, kick, ban) of a server with a token: it
+// answers each with a status, never a panic, and nothing passes without
+// the token.
+func FuzzAPI(f *testing.F) {
+	f.Add("POST", "streams/x/ban", "for=10m", true)
+	f.Add("POST", "clients/1/kick", "", true)
+	f.Add("GET", "clients", "token=t", false)
+	f.Add("POST", "streams//kick", "for=-1s", true)
+	f.Add("GET", "recordings", "", true)
+	s, err := Start(Config{RTMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", APIToken: "t", RecordDir: f.TempDir(), RecordOff: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	f.Fuzz(func(t *testing.T, method, path, query string, auth bool) {
+		u := &url.URL{Path: "/api/" + path, RawQuery: query}
+		req, err := http.NewRequest(method, u.String(), nil)
+		if err != nil {
+			return // not a request a client could send
+		}
+		if auth {
+			req.Header.Set("Authorization", "Bearer t")
+		}
+		w := httptest.NewRecorder()
+		s.serveAPI(w, req)
+		if w.Code == 0 {
+			t.Fatal("no status")
+		}
+		if !auth && req.URL.Query().Get("token") != "t" && w.Code != http.StatusUnauthorized {
+			t.Fatalf("%s %s?%s without the token: %d", method, path, query, w.Code)
+		}
 	})
 }
 

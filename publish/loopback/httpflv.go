@@ -26,6 +26,10 @@ func (s *Server) serveFLV(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	defer s.hub.Leave(name, rd)
+	var sent countBytes
+	leave := s.addClient(&client{role: "play", proto: "http-flv", remote: r.RemoteAddr, stream: name, bytes: sent.load,
+		kick: func() { s.hub.Leave(name, rd) }})
+	defer leave()
 	s.log.Info("play", "proto", "http-flv", "stream", name, "remote", r.RemoteAddr)
 	defer s.log.Info("play ended", "proto", "http-flv", "stream", name, "remote", r.RemoteAddr, "dropped", rd.Dropped())
 
@@ -46,6 +50,7 @@ func (s *Server) serveFLV(w http.ResponseWriter, r *http.Request, name string) {
 			if err := flv.WriteTag(bw, flv.TagType(u.Kind), tl.ms(u), u.Body); err != nil {
 				return
 			}
+			sent.add(len(u.Body) + 15) // the tag header and its size
 		}
 		if len(buf) > 0 {
 			_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))

@@ -59,9 +59,12 @@ type rtmpConn struct {
 
 	name string
 	pub  *Publication
+	in   countBytes // media received while publishing
 	// Playing.
 	reader *Reader
 	wg     sync.WaitGroup
+	// leave removes the connection from the server's clients.
+	leave func()
 }
 
 func (s *Server) serveRTMP(nc net.Conn) {
@@ -71,6 +74,9 @@ func (s *Server) serveRTMP(nc net.Conn) {
 	err := c.sess.Serve(c)
 	c.sess.Close()
 	c.wg.Wait()
+	if c.leave != nil {
+		c.leave()
+	}
 	if err != nil {
 		s.log.Info("rtmp connection ended", "remote", c.sess.RemoteAddr(), "err", err)
 	}
@@ -105,6 +111,10 @@ func (c *rtmpConn) OnPublish(sess *rtmp.ServerSession, app, raw string) error {
 		c.srv.log.Warn("publish refused: wrong or missing publish key", "stream", name, "remote", remote)
 		return ErrBadKey
 	}
+	if err := c.srv.banned(name); err != nil {
+		c.srv.log.Info("publish refused: banned", "stream", name, "remote", remote)
+		return err
+	}
 	if err := c.srv.allow(c.srv.ctx, hookEvent{Action: "publish", Stream: name, Client: remote, Protocol: "rtmp", Query: queryOf(raw)}); err != nil {
 		return err
 	}
@@ -113,6 +123,7 @@ func (c *rtmpConn) OnPublish(sess *rtmp.ServerSession, app, raw string) error {
 		return err
 	}
 	c.name, c.pub = name, pub
+	c.leave = c.srv.addClient(&client{role: "publish", proto: "rtmp", remote: remote, stream: name, bytes: c.in.load, kick: sess.Close})
 	c.srv.startHLS(name)
 	c.srv.startRecording(name)
 	c.srv.log.Info("publish", "stream", name, "remote", remote)
@@ -123,6 +134,7 @@ func (c *rtmpConn) OnMedia(typeID uint8, ts uint32, payload []byte) {
 	if c.pub == nil {
 		return
 	}
+	c.in.add(len(payload))
 	if Kind(typeID) == KindData {
 		payload = rtmp.StripSetDataFrame(payload)
 	}
@@ -139,6 +151,7 @@ func (c *rtmpConn) OnPlay(sess *rtmp.ServerSession, app, raw string) error {
 		return fmt.Errorf("no live stream named %q", name)
 	}
 	c.name, c.reader = name, r
+	c.leave = c.srv.addClient(&client{role: "play", proto: "rtmp", remote: sess.RemoteAddr(), stream: name, bytes: sess.BytesSent, kick: sess.Close})
 	c.srv.log.Info("play", "proto", "rtmp", "stream", name, "remote", sess.RemoteAddr())
 	c.wg.Add(1)
 	go func() {

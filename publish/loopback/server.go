@@ -67,6 +67,9 @@ type Config struct {
 	// HookTimeout is how long a hook may take to answer; no answer
 	// refuses. Default 3 s.
 	HookTimeout time.Duration
+	// APIToken, when set, is what /api/… wants (see clients.go); required
+	// when listening beyond this machine.
+	APIToken string
 	// Logger receives warnings and debug lines; nil discards them.
 	Logger *slog.Logger
 }
@@ -92,12 +95,15 @@ type Server struct {
 	writing map[string]bool // recordings being written, by path
 	dvr     map[string]*dvrOut
 	// durations caches recordings' durations by path, size and time.
-	durations map[string]float64
-	recordOn  atomic.Bool
-	snaps     snapshots
-	snapLog   ratelog.Limiter
-	hooks     *http.Client
-	err       error
+	durations  map[string]float64
+	recordOn   atomic.Bool
+	snaps      snapshots
+	snapLog    ratelog.Limiter
+	hooks      *http.Client
+	clients    map[uint64]*client
+	bans       map[string]time.Time // banned stream names, until
+	nextClient atomic.Uint64
+	err        error
 }
 
 // Start validates the configuration, listens, and serves until Close.
@@ -143,6 +149,9 @@ func Start(cfg Config) (*Server, error) {
 		if cfg.PublishKey == "" && !isLoopback(a) {
 			return nil, fmt.Errorf("%s: %w (give --publish-key, or listen on 127.0.0.1)", a, ErrNeedPublishKey)
 		}
+		if cfg.APIToken == "" && !isLoopback(a) {
+			return nil, fmt.Errorf("%s: %w (give --api-token, or listen on 127.0.0.1)", a, ErrNeedAPIToken)
+		}
 	}
 	s := &Server{
 		cfg:   cfg,
@@ -150,7 +159,7 @@ func Start(cfg Config) (*Server, error) {
 		hub:   NewHub(HubConfig{ReaderQueue: cfg.ReaderQueue, Logger: cfg.Logger}),
 		conns: map[net.Conn]struct{}{}, tunnels: map[string]*rtmptSession{},
 		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{},
-		hooks: &http.Client{},
+		hooks: &http.Client{}, clients: map[uint64]*client{}, bans: map[string]time.Time{},
 	}
 	s.recordOn.Store(!cfg.RecordOff)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -172,8 +181,7 @@ func Start(cfg Config) (*Server, error) {
 		s.rtmps = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cfg.Cert}, MinVersion: tls.VersionTLS12})
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/api/streams", s.serveStatus)
-	mux.HandleFunc("/api/recordings", s.serveRecordings)
+	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/live/", s.serveLive)
 	for _, p := range []string{"/open/", "/send/", "/idle/", "/close/", "/fcs/"} {
 		mux.HandleFunc(p, s.serveRTMPT)
