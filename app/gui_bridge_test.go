@@ -193,6 +193,16 @@ func TestWithoutFynePrefsRace(t *testing.T) {
 	if got := withoutFynePrefsRace(in); got != "a\nb\nFyne error: other\n" {
 		t.Errorf("got %q", got)
 	}
+	// The process ended right after the first line (its last words).
+	cut := "a\n2026/12/06 08:57:05 Fyne error:  Preferences load error:\n"
+	if got := withoutFynePrefsRace(cut); got != "a\n" {
+		t.Errorf("cut short: got %q", got)
+	}
+	// Anything after it that is not its cause is kept.
+	other := "2026/12/06 08:57:05 Fyne error:  Preferences load error:\nFyne error: other\n"
+	if got := withoutFynePrefsRace(other); got != other {
+		t.Errorf("followed by another error: got %q", got)
+	}
 }
 
 // TestBridgeStatsRideWithFrames: while pictures flow, the figures are
