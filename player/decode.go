@@ -244,8 +244,8 @@ func (p *Player) queueAudio(ctx context.Context, gen int64, pts time.Duration, s
 		if ctx.Err() != nil {
 			return false
 		}
-		if p.flushing.Load() || gen != p.seekGen.Load() {
-			return true // from before a seek
+		if gen != p.seekGen.Load() {
+			return true // from before a seek (what got out before it is flushed by the seek)
 		}
 		if gen > 0 && pts < time.Duration(p.seekTarget.Load())-time.Millisecond {
 			return true // between the keyframe and a seek's target

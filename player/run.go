@@ -52,11 +52,10 @@ type Player struct {
 
 	// vt and at are the played tracks: written by the reader goroutine
 	// (under mu), read by it freely and by others under mu.
-	vt, at   *track
-	videoOn  atomic.Bool
-	frames   chan *vframe
-	seekReq  chan time.Duration
-	flushing atomic.Bool
+	vt, at  *track
+	videoOn atomic.Bool
+	frames  chan *vframe
+	seekReq chan time.Duration
 	// seekAnchor: the presenter re-anchors the clock at the next picture.
 	seekAnchor atomic.Bool
 	// seeking: pictures before seekTarget (ns) are stale, skipped uncounted.
@@ -496,8 +495,6 @@ func (p *Player) doSeek(d time.Duration) bool {
 		p.log.Info("seek past the end: playback ends", "to", d, "duration", dur)
 		return false
 	}
-	p.flushing.Store(true)
-	defer p.flushing.Store(false)
 	at := d + start // timestamps count from the file's first
 	if rs := p.in.vod(); rs != nil {
 		// Servers start a seek at a keyframe — nginx-rtmp at the next one:

@@ -49,11 +49,10 @@ type dvrOut struct {
 	reader *Reader
 
 	// Run goroutine only.
-	headers  []*Unit // the latest metadata and sequence headers, for a new file
-	file     dvrFile
-	started  time.Duration // DTS the current file began at
-	nextPart bool          // the segment is full: a new file at the next keyframe
-	path     string        // of the current file
+	headers []*Unit // the latest metadata and sequence headers, for a new file
+	file    dvrFile
+	started time.Duration // DTS the current file began at
+	path    string        // of the current file
 }
 
 // startRecording starts recording a stream that just got a publisher (or
@@ -62,30 +61,10 @@ func (s *Server) startRecording(name string) {
 	if s.cfg.RecordDir == "" || !s.recordOn.Load() {
 		return
 	}
-	r, err := s.hub.Play(name, "internal")
-	if err != nil {
-		return
-	}
-	r.setLazy()
-	o := &dvrOut{s: s, name: name, reader: r}
-	s.mu.Lock()
-	old := s.dvr[name]
-	s.dvr[name] = o
-	s.mu.Unlock()
-	if old != nil {
-		s.hub.Leave(name, old.reader)
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		o.run()
-		s.mu.Lock()
-		if s.dvr[name] == o {
-			delete(s.dvr, name)
-		}
-		s.mu.Unlock()
-	}()
+	startInternal(s, s.dvr, name, func(r *Reader) *dvrOut { return &dvrOut{s: s, name: name, reader: r} })
 }
+
+func (o *dvrOut) hubReader() *Reader { return o.reader }
 
 // SetRecording turns the recording of every stream on or off (with
 // Config.RecordDir; Config.RecordOff starts it off). On, streams live now
@@ -116,9 +95,6 @@ func (s *Server) SetRecording(on bool) {
 // Recording reports whether streams are being recorded.
 func (s *Server) Recording() bool { return s.cfg.RecordDir != "" && s.recordOn.Load() }
 
-// RecordDir is the recording folder ("" when the server does not record).
-func (s *Server) RecordDir() string { return s.cfg.RecordDir }
-
 func (o *dvrOut) run() {
 	defer o.closeFile()
 	var buf []*Unit
@@ -146,10 +122,9 @@ func (o *dvrOut) take(u *Unit) {
 	if u.Header {
 		o.keepHeader(u)
 	}
-	if seg := o.s.cfg.RecordSegment; o.file != nil && !u.Header && u.DTS-o.started >= seg {
-		o.nextPart = true
-	}
-	if o.file != nil && o.nextPart && (u.Kind == KindVideo && u.Key || !o.hasVideo()) && !u.Header {
+	// A full segment ends at the next keyframe (any unit without video).
+	full := o.file != nil && !u.Header && u.DTS-o.started >= o.s.cfg.RecordSegment
+	if full && (u.Kind == KindVideo && u.Key || !o.hasVideo()) {
 		o.closeFile()
 	}
 	if o.file == nil {
@@ -198,9 +173,10 @@ func (o *dvrOut) openFile(dts time.Duration) error {
 	}
 	o.s.pruneRecordings(dir)
 	ext := o.s.cfg.RecordFormat
-	path := filepath.Join(dir, o.name+"-"+time.Now().Format("2006-01-02_15-04-05")+"."+ext)
+	stamp := time.Now().Format("2006-01-02_15-04-05")
+	path := filepath.Join(dir, o.name+"-"+stamp+"."+ext)
 	for i := 2; fileExists(path); i++ { // two files in one second (a short segment)
-		path = filepath.Join(dir, fmt.Sprintf("%s-%s-%d.%s", o.name, time.Now().Format("2006-01-02_15-04-05"), i, ext))
+		path = filepath.Join(dir, fmt.Sprintf("%s-%s-%d.%s", o.name, stamp, i, ext))
 	}
 	var f dvrFile
 	var err error
@@ -212,7 +188,7 @@ func (o *dvrOut) openFile(dts time.Duration) error {
 	if err != nil {
 		return err
 	}
-	o.file, o.started, o.nextPart, o.path = f, dts, false, path
+	o.file, o.started, o.path = f, dts, path
 	o.s.mu.Lock()
 	o.s.writing[path] = true
 	o.s.mu.Unlock()

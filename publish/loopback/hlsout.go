@@ -18,6 +18,8 @@ import (
 // hlsOut feeds one stream into an HLS muxer, through the hub like any
 // viewer (a slow muxer drops, it never holds the publisher up).
 type hlsOut struct {
+	s       *Server
+	name    string
 	reader  *Reader
 	created chan struct{} // closed when muxer is set (or the stream ended first)
 	mu      sync.Mutex
@@ -37,33 +39,18 @@ func (o *hlsOut) skip(log *slog.Logger, name string, err error) {
 }
 
 // startHLS starts the HLS output of a stream that just got a publisher.
+// Its reader is lazy: segments last seconds, waking for each audio frame
+// buys nothing.
 func (s *Server) startHLS(name string) {
-	r, err := s.hub.Play(name, "internal")
-	if err != nil {
-		return
-	}
-	r.setLazy() // segments last seconds: waking for each audio frame buys nothing
-	o := &hlsOut{reader: r, created: make(chan struct{}), viewers: map[string]time.Time{}}
-	s.mu.Lock()
-	old := s.hls[name]
-	s.hls[name] = o
-	s.mu.Unlock()
-	if old != nil {
-		s.hub.Leave(name, old.reader)
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		o.run(s, name)
-		s.mu.Lock()
-		if s.hls[name] == o {
-			delete(s.hls, name)
-		}
-		s.mu.Unlock()
-	}()
+	startInternal(s, s.hls, name, func(r *Reader) *hlsOut {
+		return &hlsOut{s: s, name: name, reader: r, created: make(chan struct{}), viewers: map[string]time.Time{}}
+	})
 }
 
-func (o *hlsOut) run(s *Server, name string) {
+func (o *hlsOut) hubReader() *Reader { return o.reader }
+
+func (o *hlsOut) run() {
+	s, name := o.s, o.name
 	var video, audio *media.CodecConfig
 	lengthSize := 4 // NAL unit length size, from the AVC sequence header
 	defer func() {
