@@ -262,6 +262,12 @@ func (p *Player) queueAudio(ctx context.Context, gen int64, pts time.Duration, s
 				p.audio.Write(pts, samples)
 				return true
 			}
+		} else if p.seeking.Load() {
+			// After a seek, sound starts with the picture at the target:
+			// the clock is anchored on it (staleAfterSeek). Started on the
+			// wall clock while the pictures are still decoded from the
+			// keyframe, the sound would lead, and that picture would be
+			// dropped as late.
 		} else if now, ok := p.clock.Now(); ok {
 			switch {
 			case pts < now-lateAudio:
