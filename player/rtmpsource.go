@@ -16,6 +16,7 @@ import (
 	"github.com/asticode/go-astiav"
 
 	"onair/internal/urlmask"
+	"onair/publish/flv"
 	"onair/publish/rtmp"
 )
 
@@ -39,6 +40,10 @@ type rtmpSource struct {
 	// Reader goroutine only.
 	vod     bool   // recorded: Play.Stop is its end
 	waitFor string // discard media until this status
+	// After a seek to seekAt: when seekBack > 0, the first picture is
+	// checked; a server that started past the target (nginx-rtmp starts at
+	// the next keyframe) is asked again, seekBack earlier.
+	seekAt, seekBack time.Duration
 
 	cmds   chan vodCommand // to the server, in order
 	paused atomic.Bool     // the viewer paused: silence is no stall
@@ -162,9 +167,13 @@ func (s *rtmpSource) command(cmd vodCommand) {
 	}
 }
 
-// seek moves a recorded stream to d; reader goroutine.
-func (s *rtmpSource) seek(d time.Duration) {
+// seek moves a recorded stream to d; reader goroutine. Servers start at a
+// keyframe: most at the one at or before d, nginx-rtmp at the next one;
+// when the first picture after the seek is past d, the source asks again
+// back earlier (a keyframe interval: see seekAt), once.
+func (s *rtmpSource) seek(d, back time.Duration) {
 	s.waitFor = "NetStream.Seek.Notify"
+	s.seekAt, s.seekBack = d, back
 	s.command(vodCommand{seek: true, d: d})
 }
 
@@ -226,6 +235,22 @@ func (s *rtmpSource) nextTag() (flvTag, error) {
 		case 8, 9, 18:
 			if s.waitFor != "" {
 				continue // sent before the seek
+			}
+			if s.seekBack > 0 {
+				if m.TypeID != 9 {
+					continue // until the picture the seek starts at is known good
+				}
+				if info, err := flv.ParseVideo(m.Payload); err == nil && !info.Header {
+					at := time.Duration(m.Timestamp) * time.Millisecond
+					if at > s.seekAt+time.Millisecond {
+						s.waitFor = "NetStream.Seek.Notify"
+						s.command(vodCommand{seek: true, d: max(0, s.seekAt-s.seekBack)})
+					}
+					s.seekBack = 0
+					if s.waitFor != "" {
+						continue
+					}
+				}
 			}
 			return flvTag{kind: m.TypeID, ts: m.Timestamp, body: m.Payload}, nil
 		}

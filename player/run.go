@@ -497,9 +497,9 @@ func (p *Player) doSeek(d time.Duration) bool {
 	}
 	at := d + start // timestamps count from the file's first
 	if rs := p.in.vod(); rs != nil {
-		// Servers start a seek at a keyframe — nginx-rtmp at the next one:
-		// ask for a keyframe interval earlier, and skip to the target here.
-		rs.seek(max(0, d-p.keys.interval))
+		// The server starts at a keyframe (see rtmpSource.seek); the
+		// pictures before the target are skipped here.
+		rs.seek(d, p.keys.interval)
 		p.keys.last = -1
 		p.in.demux.flush()
 	} else if err := p.fc.SeekFrame(-1, at.Microseconds(), astiav.NewSeekFlags(astiav.SeekFlagBackward)); err != nil {
