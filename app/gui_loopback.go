@@ -305,6 +305,17 @@ func (v *loopbackView) copyURL(i int) {
 	v.note.SetText("Copied the " + loopbackRows[i].label + " address.")
 }
 
+// copyVOD copies the RTMP address that plays the recording name (NAME/FILE
+// below the record folder) on demand, with seek.
+func (v *loopbackView) copyVOD(name string) {
+	srv := v.server()
+	if srv == nil {
+		return
+	}
+	v.g.app.Clipboard().SetContent("rtmp://" + srv.RTMPAddr() + "/vod/" + name)
+	v.note.SetText("Copied the recording's on-demand address (RTMP, with seek; http://" + srv.HTTPAddr() + "/vod/… serves the file and /index.m3u8 HLS).")
+}
+
 // previewMine switches to the Player tab and plays this Studio's stream
 // from the loopback server; UI goroutine.
 func (v *loopbackView) previewMine() {
@@ -435,7 +446,9 @@ func (v *loopbackView) showRecordings(recs []loopback.Recording) {
 			v.g.showPlayer()
 			v.g.player.open(path)
 		})
-		rows = append(rows, container.NewBorder(nil, nil, nil, b, l))
+		name := r.Name
+		c := widget.NewButtonWithIcon("Copy VOD URL", theme.ContentCopyIcon(), func() { v.copyVOD(name) })
+		rows = append(rows, container.NewBorder(nil, nil, nil, container.NewHBox(c, b), l))
 	}
 	if len(rows) == 0 {
 		msg := "No recordings yet."
@@ -516,7 +529,7 @@ type loopbackStart struct {
 // back is replaced with a free port on the same host, and a note says so.
 func startLoopback(la loopbackStart, log *slog.Logger) (*loopback.Server, []string, error) {
 	cfg := loopback.Config{RTMPAddr: la.RTMP, HTTPAddr: la.HTTP, RTMPSAddr: la.RTMPS, Cert: la.Cert, Logger: log,
-		RecordDir: la.RecordDir, RecordOff: !la.Record}
+		RecordDir: la.RecordDir, RecordOff: !la.Record, VODDir: la.RecordDir}
 	srv, err := loopback.Start(cfg)
 	fallbackRTMPS := la.RTMPS != ""
 	if err == nil || !(la.FallbackRTMP || la.FallbackHTTP || fallbackRTMPS) || !errors.Is(err, syscall.EADDRINUSE) {

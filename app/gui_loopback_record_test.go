@@ -8,12 +8,15 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"onair/player"
 )
 
 // TestGUILoopbackRecord: the Loopback tab's Record every stream records
 // the Studio's stream; the tab shows the stream's thumbnail; the recordings
 // list shows it while it is written and after; its Open in Player plays
-// the file with its duration; Kick lets the Studio's publish go, and the
+// the file with its duration, and Copy VOD URL gives the address that
+// plays it on demand from the server (seek bar, duration); Kick lets the Studio's publish go, and the
 // Studio comes back by itself.
 func TestGUILoopbackRecord(t *testing.T) {
 	logs := &syncBuffer{}
@@ -31,12 +34,17 @@ func TestGUILoopbackRecord(t *testing.T) {
 		g.studio.presetSel.SetSelected("ultrafast")
 		test.Tap(g.studio.liveBtn)
 	})
+	// recRow is the first recording's text and its Open in Player button;
+	// copyRow its Copy VOD URL button.
+	var copyBtn *widget.Button
 	recRow := func() (string, *widget.Button) {
 		for _, o := range v.recList.Objects {
 			if c, ok := o.(*fyne.Container); ok && len(c.Objects) == 2 {
 				l, _ := c.Objects[0].(*widget.Label)
-				b, _ := c.Objects[1].(*widget.Button)
-				if l != nil && b != nil {
+				btns, _ := c.Objects[1].(*fyne.Container)
+				if l != nil && btns != nil && len(btns.Objects) == 2 {
+					copyBtn, _ = btns.Objects[0].(*widget.Button)
+					b, _ := btns.Objects[1].(*widget.Button)
 					return l.Text, b
 				}
 			}
@@ -90,6 +98,26 @@ func TestGUILoopbackRecord(t *testing.T) {
 		return uiValue(g, func() bool {
 			return g.tabs.Selected() == g.playerTab && !g.player.tr.seek.Disabled() && g.player.tr.dur.Text != "0:00"
 		})
+	})
+	// Copy VOD URL: the recording on demand from the loopback server, in
+	// the Player, with its duration and a seek bar.
+	g.onUI(func() {
+		recRow()
+		test.Tap(copyBtn)
+	})
+	vod := uiValue(g, func() string { return g.app.Clipboard().Content() })
+	if want := "rtmp://" + v.server().RTMPAddr() + "/vod/preview/preview-"; !strings.HasPrefix(vod, want) {
+		t.Fatalf("Copy VOD URL copied %q, want %s…", vod, want)
+	}
+	var file *player.Player
+	g.player.withPlayer(func(p *player.Player) { file = p })
+	g.onUI(func() { g.player.open(vod) })
+	waitFor(t, 10*time.Second, "the recording did not play on demand", func() bool {
+		onDemand := false
+		g.player.withPlayer(func(p *player.Player) {
+			onDemand = p != file && p.Seekable() && !p.Live() && p.Stats().Duration > 0 && p.Stats().Frames > 0
+		})
+		return onDemand && uiValue(g, func() bool { return !g.player.tr.seek.Disabled() })
 	})
 	g.onUI(func() { test.Tap(g.studio.liveBtn) })
 	g.Close()

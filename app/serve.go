@@ -31,6 +31,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		recFormat = fs.String("record-format", "mp4", "recording format: mp4 (fragmented) or flv (the tags as sent)")
 		recSeg    = fs.Duration("record-segment", time.Hour, "start a new recording file at the first keyframe after this long")
 		recKeep   = fs.Duration("record-keep", 0, "delete a stream's recordings older than this when it starts a new one (0: keep them)")
+		vodDir    = fs.String("vod", "", "play the recordings in DIR on demand: rtmp://RTMP/vod/FILE (seek, pause), http://HTTP/vod/FILE (byte ranges), http://HTTP/vod/FILE/index.m3u8 (HLS); default: the --record folder")
 		snapEvery = fs.Duration("snapshot-every", 0, "with --record: write each live stream's latest keyframe as JPEG into DIR/NAME/ this often (0: off)")
 		onPublish = fs.String("on-publish", "", "hook URL: a JSON POST before each publish; a 2xx reply allows it, anything else (or no answer in 3 s) refuses it")
 		onPlay    = fs.String("on-play", "", "hook URL: the same before each play (RTMP, HTTP-FLV, a client's first HLS playlist)")
@@ -38,7 +39,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		apiToken  = fs.String("api-token", "", "the /api/ endpoints (status, recordings, clients, kick, ban) want Authorization: Bearer TOKEN; required when listening beyond this machine")
 	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--rtmps ADDR [--tls-cert F --tls-key F]] [--publish-key K] [--record DIR]")
+		fmt.Fprintln(stderr, "Usage: onair serve [--rtmp ADDR] [--http ADDR] [--rtmps ADDR [--tls-cert F --tls-key F]] [--publish-key K] [--record DIR] [--vod DIR]")
 		fs.PrintDefaults()
 	}
 	if stop, err := parseFlags(fs, args); stop {
@@ -58,8 +59,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer stop()
 	}
+	if *vodDir == "" {
+		*vodDir = *recDir
+	}
+	if *vodDir != "" {
+		if st, err := os.Stat(*vodDir); err != nil && !(*vodDir == *recDir && errors.Is(err, os.ErrNotExist)) || err == nil && !st.IsDir() {
+			return fmt.Errorf("--vod %s: not a folder", *vodDir)
+		}
+	}
 	cfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log,
-		RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep, SnapshotEvery: *snapEvery,
+		VODDir: *vodDir, RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep, SnapshotEvery: *snapEvery,
 		OnPublish: *onPublish, OnPlay: *onPlay, OnUnpublish: *onUnpub, APIToken: *apiToken}
 	if *snapEvery > 0 && *recDir == "" {
 		return errors.New("--snapshot-every writes into the --record folder: give --record DIR")
@@ -87,6 +96,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stderr, "onair: play rtmp://%s/live/NAME (or rtmpt, rtmpe, rtmpte as above), http://%s/live/NAME.flv, http://%s/live/NAME/index.m3u8; snapshot http://%s/live/NAME.jpg; status http://%s/api/streams\n", r, h, h, h, h)
 	if *recDir != "" {
 		fmt.Fprintf(stderr, "onair: recording every stream into %s/NAME/ (%s); list: http://%s/api/recordings\n", *recDir, *recFormat, h)
+	}
+	if *vodDir != "" {
+		fmt.Fprintf(stderr, "onair: on demand, the files in %s: rtmp://%s/vod/FILE, http://%s/vod/FILE, http://%s/vod/FILE/index.m3u8\n", *vodDir, r, h, h)
 	}
 	select {
 	case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,40 @@ func TestServeRecordCrash(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), "recording every stream into") {
 				t.Errorf("serve did not say it records: %s", stderr.String())
+			}
+			// The recording a crash ended plays on demand from a server
+			// started on the folder: over RTMP, and as HLS (every picture).
+			rtmp2, http2 := freeAddr(t), freeAddr(t)
+			vodSrv := exec.Command(bin, "serve", "--rtmp", rtmp2, "--http", http2, "--vod", dir)
+			var vodErr syncBuffer
+			vodSrv.Stderr = &vodErr
+			if err := vodSrv.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = vodSrv.Process.Kill(); _ = vodSrv.Wait() })
+			waitFor(t, 10*time.Second, "onair serve --vod does not answer", func() bool {
+				resp, err := http.Get("http://" + http2 + "/api/streams")
+				if err == nil {
+					resp.Body.Close()
+				}
+				return err == nil
+			})
+			name := "crash/" + filepath.Base(files[0])
+			p, err := peer.FFprobe(ctx, "rtmp://"+rtmp2+"/vod/"+name)
+			if v, ok := p.Stream("video"); err != nil || !ok || v.CodecName != "h264" {
+				t.Errorf("ffprobe of rtmp://…/vod/%s: %v, %+v\n%s", name, err, p, vodErr.String())
+			}
+			h, err := peer.FFprobe(ctx, "http://"+http2+"/vod/"+name+"/index.m3u8", "-count_frames")
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := h.Stream("video")
+			t.Logf("on demand: HLS of %s has %s pictures", name, v.NbReadFrames)
+			if n, _ := strconv.Atoi(v.NbReadFrames); float64(n) < (end-0.5)*25 {
+				t.Errorf("HLS of %s: %s pictures, the file holds %.2f s at 25 fps", name, v.NbReadFrames, end)
+			}
+			if !strings.Contains(vodErr.String(), "on demand, the files in") {
+				t.Errorf("serve --vod did not say where: %s", vodErr.String())
 			}
 		})
 	}

@@ -16,6 +16,7 @@ import (
 
 	"onair/internal/media"
 	"onair/internal/peer"
+	"onair/publish/loopback"
 )
 
 // grabSink keeps a copy of the luma plane of the first picture presented
@@ -244,69 +245,7 @@ func TestVOD(t *testing.T) {
 	mp4 := seekClip(t, filepath.Join(ng.Dir, "vod", "clip.mp4"), 30, "-use_editlist", "0")
 	ffmpeg(t, "-v", "error", "-i", mp4, "-c", "copy", "-flvflags", "add_keyframe_index", filepath.Join(ng.Dir, "vod", "clip.flv"))
 
-	for _, name := range []string{"clip.mp4", "clip.flv"} {
-		t.Run(name, func(t *testing.T) {
-			sink := &grabSink{}
-			p, err := openPlayer(t, context.Background(), Config{URL: ng.URL("vod", name), Sink: sink})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitFrames(t, p, 3, 5*time.Second)
-			st := p.Stats()
-			if !p.Seekable() || p.Live() || st.Duration < 29*time.Second || st.Duration > 31*time.Second {
-				t.Fatalf("Seekable %v, Live %v, Duration %v: want a 30 s recording", p.Seekable(), p.Live(), st.Duration)
-			}
-			for _, at := range []time.Duration{20 * time.Second, 4 * time.Second} {
-				got := sink.arm(at)
-				start := time.Now()
-				if err := p.Seek(at); err != nil {
-					t.Fatal(err)
-				}
-				pts, luma, took := sink.grabbed(t, got, start, 3*time.Second)
-				t.Logf("seek to %v over RTMP: picture after %v", at, took.Round(time.Millisecond))
-				within(t, "time from Seek to the picture", took, 0, time.Second)
-				checkSeekPicture(t, name, mp4, pts, luma, at, time.Second)
-			}
-			// Paused for longer than nothing arriving would be a stall.
-			p.SetPaused(true)
-			time.Sleep(200 * time.Millisecond)
-			n := p.Stats().Frames
-			time.Sleep(time.Second)
-			if st := p.Stats(); st.Frames != n || st.State != StatePaused {
-				t.Errorf("paused: %d pictures more, state %v", st.Frames-n, st.State)
-			}
-			p.SetPaused(false)
-			waitFrames(t, p, n+10, 3*time.Second)
-			// The end: a seek close to it, then the recording ends.
-			if err := p.Seek(29 * time.Second); err != nil {
-				t.Fatal(err)
-			}
-			if err := waitEnd(t, p, 5*time.Second); err != nil {
-				t.Errorf("Wait at the end of the recording = %v, want nil", err)
-			}
-			if st := p.Stats(); st.Dropped != 0 {
-				t.Errorf("dropped %d playing a recording", st.Dropped)
-			}
-		})
-	}
-	t.Run("start", func(t *testing.T) {
-		sink := &grabSink{}
-		got := sink.arm(15 * time.Second)
-		start := time.Now()
-		p, err := openPlayer(t, context.Background(), Config{URL: ng.URL("vod", "clip.mp4"), Sink: sink, Start: 15 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pts, luma, _ := sink.grabbed(t, got, start, 5*time.Second)
-		checkSeekPicture(t, "start", mp4, pts, luma, 15*time.Second, time.Second)
-		p.Close()
-	})
-	t.Run("not found", func(t *testing.T) {
-		_, err := openPlayer(t, context.Background(), Config{URL: ng.URL("vod", "nope.mp4"), OpenTimeout: 5 * time.Second})
-		if !errors.Is(err, ErrNotFound) {
-			t.Errorf("Open of a missing recording = %v, want ErrNotFound", err)
-		}
-	})
+	checkVOD(t, func(string) string { return mp4 }, func(name string) string { return ng.URL("vod", name) }, []string{"clip.mp4", "clip.flv"}, time.Second)
 	t.Run("live cannot seek", func(t *testing.T) {
 		livePublish(t, ng.URL("live", "cam"))
 		var p *Player
@@ -331,4 +270,99 @@ func TestVOD(t *testing.T) {
 			t.Errorf("JumpToLive = %v", err)
 		}
 	})
+}
+
+// checkVOD plays the recordings names from a server over RTMP: the
+// duration, seeks (the picture shown is ffmpeg's at the target in the file
+// ref(name), give or take tolerance), pause, the end, a start position (in
+// names[0]) and a missing recording.
+func checkVOD(t *testing.T, ref func(name string) string, url func(name string) string, names []string, tolerance time.Duration) {
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			sink := &grabSink{}
+			p, err := openPlayer(t, context.Background(), Config{URL: url(name), Sink: sink})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFrames(t, p, 3, 5*time.Second)
+			st := p.Stats()
+			if !p.Seekable() || p.Live() || st.Duration < 29*time.Second || st.Duration > 31*time.Second {
+				t.Fatalf("Seekable %v, Live %v, Duration %v: want a 30 s recording", p.Seekable(), p.Live(), st.Duration)
+			}
+			for _, at := range []time.Duration{20 * time.Second, 4 * time.Second} {
+				got := sink.arm(at)
+				start := time.Now()
+				if err := p.Seek(at); err != nil {
+					t.Fatal(err)
+				}
+				pts, luma, took := sink.grabbed(t, got, start, 3*time.Second)
+				t.Logf("seek to %v over RTMP: picture after %v", at, took.Round(time.Millisecond))
+				within(t, "time from Seek to the picture", took, 0, time.Second)
+				checkSeekPicture(t, name, ref(name), pts, luma, at, tolerance)
+			}
+			// Paused for longer than nothing arriving would be a stall.
+			p.SetPaused(true)
+			time.Sleep(200 * time.Millisecond)
+			n := p.Stats().Frames
+			time.Sleep(time.Second)
+			if st := p.Stats(); st.Frames != n || st.State != StatePaused {
+				t.Errorf("paused: %d pictures more, state %v", st.Frames-n, st.State)
+			}
+			p.SetPaused(false)
+			waitFrames(t, p, n+10, 3*time.Second)
+			// The end: a seek close to it, then the recording ends.
+			if err := p.Seek(29 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitEnd(t, p, 5*time.Second); err != nil {
+				t.Errorf("Wait at the end of the recording = %v, want nil", err)
+			}
+			if st := p.Stats(); st.Dropped != 0 {
+				t.Errorf("dropped %d playing a recording (late pictures %d, audio %d, queues %d)", st.Dropped, p.lateDropped.Load(), p.audioDropped.Load(), p.queueDrops())
+			}
+		})
+	}
+	t.Run("start", func(t *testing.T) {
+		sink := &grabSink{}
+		got := sink.arm(15 * time.Second)
+		start := time.Now()
+		p, err := openPlayer(t, context.Background(), Config{URL: url(names[0]), Sink: sink, Start: 15 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pts, luma, _ := sink.grabbed(t, got, start, 5*time.Second)
+		checkSeekPicture(t, "start", ref(names[0]), pts, luma, 15*time.Second, tolerance)
+		p.Close()
+	})
+	t.Run("not found", func(t *testing.T) {
+		_, err := openPlayer(t, context.Background(), Config{URL: url("nope.mp4"), OpenTimeout: 5 * time.Second})
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("Open of a missing recording = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestLoopbackVOD plays recordings on demand from OnAir's own server
+// (`onair serve --vod DIR`): an MP4 with an edit list in a subfolder
+// (rtmp://…/vod/sub/clip.mp4, which librtmp and FFmpeg send as app
+// vod/sub) and its FLV copy without a keyframe index. The server seeks to
+// the keyframe at or before the target and the player skips to it: the
+// picture is ffmpeg's at the target itself.
+func TestLoopbackVOD(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	seekClip(t, filepath.Join(dir, "sub", "clip.mp4"), 30)
+	ffmpeg(t, "-v", "error", "-i", filepath.Join(dir, "sub", "clip.mp4"), "-c", "copy", filepath.Join(dir, "clip.flv"))
+	srv, err := loopback.Start(loopback.Config{RTMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", VODDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	url := func(name string) string { return "rtmp://" + srv.RTMPAddr() + "/vod/" + name }
+	// FFmpeg's FLV muxer moves the times by the B-frame delay: the FLV
+	// file is its own reference.
+	ref := func(name string) string { return filepath.Join(dir, filepath.FromSlash(name)) }
+	checkVOD(t, ref, url, []string{"sub/clip.mp4", "clip.flv"}, 0)
 }

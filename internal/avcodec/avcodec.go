@@ -29,3 +29,23 @@ func ID(c media.Codec) astiav.CodecID {
 	}
 	return astiav.CodecIDNone
 }
+
+// Codec is OnAir's codec for FFmpeg's id; 0 (no codec) for the others.
+func Codec(id astiav.CodecID) media.Codec {
+	switch id {
+	case astiav.CodecIDH264:
+		return media.CodecH264
+	case astiav.CodecIDHevc:
+		return media.CodecHEVC
+	case astiav.CodecIDAac:
+		return media.CodecAAC
+	case astiav.CodecIDOpus:
+		return media.CodecOpus
+	case astiav.CodecIDNone:
+		return 0
+	}
+	if id == ID(media.CodecAV1) {
+		return media.CodecAV1
+	}
+	return 0
+}

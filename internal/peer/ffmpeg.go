@@ -21,6 +21,8 @@ type ProbeStream struct {
 	RFrameRate   string `json:"r_frame_rate"`
 	SampleRate   string `json:"sample_rate"`
 	Channels     int    `json:"channels"`
+	// NbReadFrames is filled with -count_frames.
+	NbReadFrames string `json:"nb_read_frames"`
 }
 
 // FPS parses r_frame_rate ("30/1").
@@ -49,6 +51,10 @@ type ProbeFrame struct {
 type Probe struct {
 	Streams []ProbeStream `json:"streams"`
 	Frames  []ProbeFrame  `json:"frames"`
+	// Format is filled with -show_format.
+	Format struct {
+		Duration string `json:"duration"`
+	} `json:"format"`
 }
 
 // Stream returns the first stream of a type ("video", "audio").

@@ -62,6 +62,7 @@ type rtmpConn struct {
 	in   countBytes // media received while publishing
 	// Playing.
 	reader *Reader
+	vod    *vodPlay // playing a recording (app vod)
 	wg     sync.WaitGroup
 	// leave removes the connection from the server's clients.
 	leave func()
@@ -142,6 +143,9 @@ func (c *rtmpConn) OnMedia(typeID uint8, ts uint32, payload []byte) {
 }
 
 func (c *rtmpConn) OnPlay(sess *rtmp.ServerSession, app, raw string) error {
+	if candidates, ok := rtmpVODName(app, raw); ok {
+		return c.startVOD(sess, candidates)
+	}
 	name, _ := streamName(raw)
 	if err := c.srv.allow(c.srv.ctx, hookEvent{Action: "play", Stream: name, Client: sess.RemoteAddr(), Protocol: "rtmp", Query: queryOf(raw)}); err != nil {
 		return err
@@ -250,6 +254,9 @@ func (c *rtmpConn) OnStop() {
 		c.srv.tell(hookEvent{Action: "unpublish", Stream: c.name, Client: c.sess.RemoteAddr(), Protocol: "rtmp"})
 		c.srv.forgetSnapshots(c.name)
 		c.pub = nil
+	}
+	if c.vod != nil {
+		c.srv.log.Info("play ended", "proto", "rtmp", "stream", c.name)
 	}
 	if c.reader != nil {
 		c.srv.hub.Leave(c.name, c.reader)

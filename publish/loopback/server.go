@@ -60,6 +60,12 @@ type Config struct {
 	// SnapshotEvery, with RecordDir, writes each live stream's latest
 	// keyframe as JPEG into RecordDir/NAME/ this often. Default off.
 	SnapshotEvery time.Duration
+	// VODDir, when set, is the folder whose recordings (FLV, MP4) are
+	// played on demand: rtmp://RTMP/vod/FILE (seek, pause, paced in real
+	// time), http://HTTP/vod/FILE (byte ranges) and
+	// http://HTTP/vod/FILE/index.m3u8 (HLS, H.264 and AAC). FILE is a
+	// path below it; nothing outside it is served. See vod*.go.
+	VODDir string
 	// OnPublish, OnPlay and OnUnpublish are hook URLs (see hooks.go):
 	// a JSON POST before a publish or a play, which a 2xx reply allows
 	// and anything else refuses; after an unpublish, a notice.
@@ -96,6 +102,7 @@ type Server struct {
 	dvr     map[string]*dvrOut
 	// durations caches recordings' durations by path, size and time.
 	durations  map[string]float64
+	vodPlans   map[string]*vodPlan // HLS cuts of recordings, by path
 	recordOn   atomic.Bool
 	snaps      snapshots
 	snapLog    ratelog.Limiter
@@ -158,7 +165,7 @@ func Start(cfg Config) (*Server, error) {
 		log:   cfg.Logger,
 		hub:   NewHub(HubConfig{ReaderQueue: cfg.ReaderQueue, Logger: cfg.Logger}),
 		conns: map[net.Conn]struct{}{}, tunnels: map[string]*rtmptSession{},
-		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{},
+		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{}, vodPlans: map[string]*vodPlan{},
 		hooks: &http.Client{}, clients: map[uint64]*client{}, bans: map[string]time.Time{},
 	}
 	s.recordOn.Store(!cfg.RecordOff)
@@ -183,6 +190,7 @@ func Start(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/live/", s.serveLive)
+	mux.HandleFunc("/vod/", s.serveVOD)
 	for _, p := range []string{"/open/", "/send/", "/idle/", "/close/", "/fcs/"} {
 		mux.HandleFunc(p, s.serveRTMPT)
 	}

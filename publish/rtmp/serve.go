@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"time"
 
@@ -59,6 +60,28 @@ type ServerHandler interface {
 	OnStop()
 }
 
+// VODHandler is a ServerHandler that plays recordings: it is also told of
+// the player's NetStream.seek and NetStream.pause, from the goroutine
+// running Serve, and answers them itself (SendStatus: NetStream.Seek.Notify,
+// NetStream.Pause.Notify, NetStream.Unpause.Notify) in order with its media.
+type VODHandler interface {
+	ServerHandler
+	// OnSeek: the player asks for the recording from at.
+	OnSeek(at time.Duration)
+	// OnPause: the player pauses (true) or resumes at at, the time it shows.
+	OnPause(pause bool, at time.Duration)
+}
+
+// PlayArgs are the optional arguments of a play command (RTMP 7.2.2.1),
+// in milliseconds on the wire.
+type PlayArgs struct {
+	// Start: where a recording starts; -1 (live only) or -2 (live, else
+	// recorded from 0) when not given.
+	Start time.Duration
+	// Duration: how much to play; negative when not given (to the end).
+	Duration time.Duration
+}
+
 // ServerSession is the server end of one RTMP connection.
 type ServerSession struct {
 	conn
@@ -68,6 +91,7 @@ type ServerSession struct {
 	role     int // 0 none, 1 publishing, 2 playing
 	stopped  bool
 	playing  chan struct{}
+	play     PlayArgs
 }
 
 // ErrProtocol is returned by Serve when the peer breaks the protocol.
@@ -95,6 +119,10 @@ func NewServerSession(nc net.Conn, cfg ServerConfig) *ServerSession {
 
 // Playing is closed once NetStream.Play.Start was sent: media may follow.
 func (s *ServerSession) Playing() <-chan struct{} { return s.playing }
+
+// PlayArgs are the play command's optional arguments; set before
+// ServerHandler.OnPlay is called.
+func (s *ServerSession) PlayArgs() PlayArgs { return s.play }
 
 // RemoteAddr is the peer's address.
 func (s *ServerSession) RemoteAddr() string { return s.peer }
@@ -223,8 +251,9 @@ func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) 
 		if s.role != 0 {
 			return fmt.Errorf("%w: play on a session already in use", ErrProtocol)
 		}
+		s.play = PlayArgs{Start: msArg(cmd.args, 2, -2), Duration: msArg(cmd.args, 3, -1)}
 		// StreamBegin, then the statuses players wait for.
-		if err := s.writeControl(typeUserControl, append([]byte{0, 0}, be32(m.StreamID)...)); err != nil {
+		if err := s.SendUserControl(UserControlStreamBegin); err != nil {
 			return err
 		}
 		if err := h.OnPlay(s, s.app, name); err != nil {
@@ -241,6 +270,15 @@ func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) 
 		}
 		close(s.playing)
 		return nil
+	case "seek":
+		if vh, ok := h.(VODHandler); ok && s.role == 2 {
+			vh.OnSeek(max(msArg(cmd.args, 1, 0), 0))
+		}
+	case "pause":
+		if vh, ok := h.(VODHandler); ok && s.role == 2 {
+			pause, _ := argAt(cmd.args, 1).(bool)
+			vh.OnPause(pause, max(msArg(cmd.args, 2, 0), 0))
+		}
 	case "FCUnpublish", "deleteStream", "closeStream":
 		if s.role != 0 && !s.stopped {
 			s.stopped = true
@@ -257,6 +295,52 @@ func stringArg(args []any, i int) string {
 		}
 	}
 	return ""
+}
+
+func argAt(args []any, i int) any {
+	if i < len(args) {
+		return args[i]
+	}
+	return nil
+}
+
+// msArg is args[i], a number of milliseconds, as a duration; def (in ms)
+// when it is missing or not a finite number.
+func msArg(args []any, i int, def float64) time.Duration {
+	v, ok := argAt(args, i).(float64)
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1e12 {
+		v = def
+	}
+	return time.Duration(v * float64(time.Millisecond))
+}
+
+// User control events a server sends (RTMP 7.1.7).
+const (
+	UserControlStreamBegin      = 0
+	UserControlStreamEOF        = 1
+	UserControlStreamIsRecorded = 4
+)
+
+// SendUserControl sends the user control event ev (StreamBegin,
+// StreamEOF, StreamIsRecorded) for the session's stream.
+func (s *ServerSession) SendUserControl(ev uint16) error {
+	return s.writeControl(typeUserControl, append([]byte{byte(ev >> 8), byte(ev)}, be32(max(s.streamID, 1))...))
+}
+
+// SendStatus sends an onStatus of level "status" (code, description) on
+// the session's stream, in order with the media written before it.
+func (s *ServerSession) SendStatus(code, desc string) error {
+	return s.status(max(s.streamID, 1), "status", code, desc)
+}
+
+// SendPlayStatus sends the data message onPlayStatus (code
+// NetStream.Play.Complete at the end of a recording, as FMS does).
+func (s *ServerSession) SendPlayStatus(code string, ts uint32) error {
+	p, err := flv.MarshalAMF0("onPlayStatus", flv.AMF0Object{{Key: "level", Value: "status"}, {Key: "code", Value: code}})
+	if err != nil {
+		return err
+	}
+	return s.writeMessage(&chunk.Message{ChunkStreamID: mediaCSID(typeDataAMF0), TypeID: typeDataAMF0, StreamID: s.streamID, Timestamp: ts, Payload: p})
 }
 
 func (s *ServerSession) status(streamID uint32, level, code, desc string) error {

@@ -78,6 +78,7 @@ type Muxer struct {
 	nextSeq   uint64
 	es        []byte // elementary stream scratch, reused
 	closed    bool
+	keepTime  bool // stream time 0 is the clock's origin (Segment), not the first packet
 
 	// What ServeHTTP reads, guarded by mu.
 	mu       sync.Mutex
@@ -244,6 +245,9 @@ func (m *Muxer) writeAudio(p *media.Packet) error {
 func (m *Muxer) place(p *media.Packet, video, key bool) (pts, dts int64, err error) {
 	if !m.started {
 		m.started, m.base = true, p.DTS
+		if m.keepTime {
+			m.base = 0
+		}
 		if m.skipped > 0 {
 			m.log.Debug("hls: stream starts at the first keyframe", "dropped_packets", m.skipped)
 		}

@@ -78,3 +78,12 @@ func TestSegmentNames(t *testing.T) {
 		})
 	}
 }
+
+func TestVODPlaylist(t *testing.T) {
+	got := string(VODPlaylist([]time.Duration{4933 * time.Millisecond, 4 * time.Second, 1500 * time.Millisecond}))
+	want := "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:5\n#EXT-X-MEDIA-SEQUENCE:0\n" +
+		"#EXTINF:4.933,\nseg0.ts\n#EXTINF:4.000,\nseg1.ts\n#EXTINF:1.500,\nseg2.ts\n#EXT-X-ENDLIST\n"
+	if got != want {
+		t.Errorf("VODPlaylist =\n%s\nwant\n%s", got, want)
+	}
+}

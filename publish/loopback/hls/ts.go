@@ -25,8 +25,9 @@ const (
 
 // Adaptation field flags (ISO/IEC 13818-1 2.4.3.4).
 const (
-	afRandomAccess = 0x40
-	afPCR          = 0x10
+	afDiscontinuity = 0x80
+	afRandomAccess  = 0x40
+	afPCR           = 0x10
 	// afPCRSize is the size of program_clock_reference.
 	afPCRSize = 6
 )
@@ -36,6 +37,9 @@ const (
 type tsStream struct {
 	pid uint16
 	cc  uint8
+	// discontinuity: the next packet says its continuity counter does not
+	// follow the last one (a segment of a recording, made on its own).
+	discontinuity bool
 }
 
 // tsWriter writes the transport stream of one program: the PAT and PMT,
@@ -127,6 +131,10 @@ func (w *tsWriter) appendPES(dst []byte, s *tsStream, streamID byte, pts, dts in
 	if randomAccess {
 		flags |= afRandomAccess
 	}
+	if s.discontinuity {
+		flags |= afDiscontinuity
+		s.discontinuity = false
+	}
 	if withPCR {
 		flags |= afPCR
 	}
@@ -182,7 +190,12 @@ func (w *tsWriter) appendPCROnly(dst []byte, pcr int64) []byte {
 	p[1] = byte(s.pid >> 8 & 0x1f)
 	p[2] = byte(s.pid)
 	p[3] = 0x20 | (s.cc-1)&0x0f // adaptation field only
-	writeAdaptationField(p[tsHeaderSize:], afPCR, pcr)
+	flags := byte(afPCR)
+	if s.discontinuity {
+		flags |= afDiscontinuity
+		s.discontinuity = false
+	}
+	writeAdaptationField(p[tsHeaderSize:], flags, pcr)
 	w.lastPCR, w.hasPCR = pcr, true
 	return dst
 }
