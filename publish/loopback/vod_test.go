@@ -463,3 +463,20 @@ func FuzzVODFile(f *testing.F) {
 		}
 	})
 }
+
+// TestRefusalArrives: a play refused at once still reaches the client as
+// the refusal (NetStream.Play.StreamNotFound), not as a closed connection,
+// however fast the server answers and goes: the client's write after its
+// play (SetBufferLength) may fail, and the server lingers instead of
+// resetting the connection. 1 in 40 failed before.
+func TestRefusalArrives(t *testing.T) {
+	s := startServer(t, Config{VODDir: t.TempDir()})
+	for i := range 200 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := rtmp.Dial(ctx, rtmp.Config{Addr: s.RTMPAddr(), App: "vod", TCURL: "rtmp://" + s.RTMPAddr() + "/vod", Key: "nope.mp4", Play: true})
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "StreamNotFound") || !strings.Contains(err.Error(), "no such recording") {
+			t.Fatalf("play %d of a missing recording: %v", i, err)
+		}
+	}
+}

@@ -343,10 +343,10 @@ func (c *Client) play() error {
 	if err := c.writeCommand(csidStream, c.streamID, "play", 0, nil, c.cfg.Key, start); err != nil {
 		return err
 	}
-	// SetBufferLength (3): stream id, 100 ms.
-	if err := c.writeControl(typeUserControl, append(append([]byte{0, 3}, be32(c.streamID)...), be32(100)...)); err != nil {
-		return err
-	}
+	// SetBufferLength (3): stream id, 100 ms. A server that refuses the
+	// play may have answered and gone already: a failed write shows in
+	// the wait for the reply, which reads the refusal first.
+	_ = c.writeControl(typeUserControl, append(append([]byte{0, 3}, be32(c.streamID)...), be32(100)...))
 	res, err := c.await(func(cmd command) bool {
 		if cmd.name != "onStatus" {
 			return false

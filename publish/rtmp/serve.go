@@ -241,6 +241,7 @@ func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) 
 		}
 		if err := h.OnPublish(s, s.app, name); err != nil {
 			_ = s.status(m.StreamID, "error", "NetStream.Publish.BadName", err.Error())
+			s.linger()
 			return fmt.Errorf("publish refused: %w", err)
 		}
 		s.role = 1
@@ -258,6 +259,7 @@ func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) 
 		}
 		if err := h.OnPlay(s, s.app, name); err != nil {
 			_ = s.status(m.StreamID, "error", "NetStream.Play.StreamNotFound", err.Error())
+			s.linger()
 			return fmt.Errorf("play refused: %w", err)
 		}
 		if err := s.status(m.StreamID, "status", "NetStream.Play.Reset", "Playing and resetting."); err != nil {
@@ -286,6 +288,25 @@ func (s *ServerSession) command(h ServerHandler, m *chunk.Message, cmd command) 
 		}
 	}
 	return nil
+}
+
+// lingerTime bounds how long a refused session waits for the peer to go.
+const lingerTime = time.Second
+
+// linger lets a refusal arrive before the session closes: our side is
+// shut for writing and what the peer still sends (its SetBufferLength
+// after play, say) is read and dropped until it hangs up, for up to
+// lingerTime. Closing with unread data would reset the connection, and a
+// reset makes the peer's system drop the refusal it has not read yet.
+func (s *ServerSession) linger() {
+	s.errMu.Lock()
+	nc := s.nc
+	s.errMu.Unlock()
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.Copy(io.Discard, nc)
 }
 
 func stringArg(args []any, i int) string {
