@@ -103,7 +103,7 @@ func (s *Server) serveVODFile(w http.ResponseWriter, r *http.Request, name strin
 }
 
 func (s *Server) serveVODPlaylist(w http.ResponseWriter, r *http.Request, name string) {
-	plan, err := s.vodPlan(name)
+	plan, _, err := s.vodPlan(name)
 	if err != nil {
 		vodError(w, err)
 		return
@@ -126,33 +126,33 @@ func (s *Server) serveVODPlaylist(w http.ResponseWriter, r *http.Request, name s
 
 // vodPlan cuts the recording name into segments at its keyframes (with no
 // video, every vodSegmentTarget), or takes the cut made before for the
-// same file.
-func (s *Server) vodPlan(name string) (*vodPlan, error) {
+// same file; it also returns the file's path.
+func (s *Server) vodPlan(name string) (*vodPlan, string, error) {
 	p, err := vodPath(s.cfg.VODDir, name)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	st, err := os.Stat(p)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", name, ErrVODNotFound)
+		return nil, "", fmt.Errorf("%q: %w", name, ErrVODNotFound)
 	}
 	s.mu.Lock()
 	plan := s.vodPlans[p]
 	s.mu.Unlock()
 	if plan != nil && plan.size == st.Size() && plan.mod.Equal(st.ModTime()) {
-		return plan, nil
+		return plan, p, nil
 	}
 	f, err := openVOD(p)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", name, err)
+		return nil, "", fmt.Errorf("%q: %w", name, err)
 	}
 	defer f.close()
 	if err := hlsTracks(f); err != nil {
-		return nil, fmt.Errorf("%q: %w", name, err)
+		return nil, "", fmt.Errorf("%q: %w", name, err)
 	}
 	keys, err := f.src.keyframes()
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", name, err)
+		return nil, "", fmt.Errorf("%q: %w", name, err)
 	}
 	plan = &vodPlan{size: st.Size(), mod: st.ModTime(), end: f.duration, starts: cutPlan(keys, f.video, f.duration)}
 	s.mu.Lock()
@@ -161,7 +161,7 @@ func (s *Server) vodPlan(name string) (*vodPlan, error) {
 	}
 	s.vodPlans[p] = plan
 	s.mu.Unlock()
-	return plan, nil
+	return plan, p, nil
 }
 
 // cutPlan is where the segments begin: at the first keyframe, then at the
@@ -213,7 +213,7 @@ func vodTracks(f *vodFile) (hls.MuxerConfig, int) {
 const vodSlack = 2 * time.Second
 
 func (s *Server) serveVODSegment(w http.ResponseWriter, r *http.Request, name string, seq uint64) {
-	plan, err := s.vodPlan(name)
+	plan, p, err := s.vodPlan(name)
 	if err != nil {
 		vodError(w, err)
 		return
@@ -225,11 +225,6 @@ func (s *Server) serveVODSegment(w http.ResponseWriter, r *http.Request, name st
 	start, end := plan.starts[seq], plan.end+time.Hour // the last takes all that is left
 	if seq+1 < uint64(len(plan.starts)) {
 		end = plan.starts[seq+1]
-	}
-	p, err := vodPath(s.cfg.VODDir, name)
-	if err != nil {
-		vodError(w, err)
-		return
 	}
 	f, err := openVOD(p)
 	if err != nil {
