@@ -40,6 +40,8 @@ type loopbackView struct {
 	streams    *widget.Label
 	previewBtn *widget.Button
 	recChk     *widget.Check // record every stream (the server's DVR)
+	ladderChk  *widget.Check // transcode every stream to ladderEnt's renditions
+	ladderEnt  *widget.Entry
 	recList    *fyne.Container
 	thumbs     *fyne.Container // a snapshot per live stream
 	thumbImgs  map[string]*canvas.Image
@@ -84,7 +86,7 @@ var loopbackRows = []struct {
 	{"RTMPT (in HTTP)", func(a loopbackAddrs, n string) string { return "rtmpt://" + a.http + "/live/" + n }},
 	{"RTMPE (encrypted)", func(a loopbackAddrs, n string) string { return "rtmpe://" + a.rtmp + "/live/" + n }},
 	{"RTMPTE (encrypted, in HTTP)", func(a loopbackAddrs, n string) string { return "rtmpte://" + a.http + "/live/" + n }},
-	{"HLS", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + "/index.m3u8" }},
+	{"HLS (with its renditions)", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + "/master.m3u8" }},
 	{"HTTP-FLV", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + ".flv" }},
 	{"Status API", func(a loopbackAddrs, _ string) string { return "http://" + a.http + "/api/streams" }},
 }
@@ -129,6 +131,12 @@ func newLoopbackView(g *gui) *loopbackView {
 		}
 	})
 	v.recChk.SetChecked(g.prefs.Bool(prefLoopbackRecord))
+	v.ladderEnt = widget.NewEntry()
+	v.ladderEnt.SetPlaceHolder("480p,360p")
+	v.ladderEnt.SetText(g.prefs.StringWithFallback(prefLoopbackLadder, defaultLadder))
+	v.ladderEnt.OnSubmitted = func(string) { v.applyLadder() }
+	v.ladderChk = widget.NewCheck("Transcode to", func(bool) { v.applyLadder() })
+	v.ladderChk.SetChecked(g.prefs.Bool(prefLoopbackLadder + ".on"))
 	v.recList = container.NewVBox()
 	v.showRecordings(nil)
 	v.thumbs = container.NewHBox()
@@ -138,13 +146,49 @@ func newLoopbackView(g *gui) *loopbackView {
 		widget.NewCard("Recordings", "in "+g.serverRecordDir(), container.NewVScroll(v.recList)))
 	v.content = container.NewPadded(container.NewBorder(
 		container.NewVBox(
-			container.NewHBox(v.onChk, v.previewBtn, v.recChk),
+			container.NewHBox(v.onChk, v.previewBtn, v.recChk, v.ladderChk, container.NewGridWrap(fyne.NewSize(140, v.ladderEnt.MinSize().Height), v.ladderEnt)),
 			v.note,
 			widget.NewCard("Addresses", "for the stream this Studio publishes (its stream key is the name)", container.NewVBox(form, v.tlsNote)),
 		), nil, nil, nil, lists,
 	))
 	g.br.watch(v.read)
 	return v
+}
+
+// defaultLadder is the Transcode to field's first value.
+const defaultLadder = "480p,360p"
+
+// ladder is the transcoded ladder the tab asks for (nil when off), or
+// why the field cannot be read; UI goroutine.
+func (v *loopbackView) ladder() ([]loopback.Rendition, error) {
+	if !v.ladderChk.Checked {
+		return nil, nil
+	}
+	l, err := loopback.ParseLadder(v.ladderEnt.Text)
+	if err == nil && len(l) == 0 {
+		err = fmt.Errorf("%w: give the heights, e.g. %s", loopback.ErrBadLadder, defaultLadder)
+	}
+	return l, err
+}
+
+// applyLadder gives the running server the ladder the tab asks for and
+// keeps it for next time; UI goroutine.
+func (v *loopbackView) applyLadder() {
+	v.g.setBool(prefLoopbackLadder+".on", v.ladderChk.Checked)
+	l, err := v.ladder()
+	if err != nil {
+		v.note.SetText("Transcoding is off: " + oneLine(err))
+		return
+	}
+	v.g.setString(prefLoopbackLadder, v.ladderEnt.Text)
+	if srv := v.server(); srv != nil {
+		srv.SetTranscode(l)
+		if len(l) > 0 {
+			v.note.SetText(fmt.Sprintf("Every live stream is transcoded to %v too; all variants: http://%s/live/NAME/master.m3u8.", l, srv.HTTPAddr()))
+		} else {
+			v.note.SetText("Transcoding is off.")
+		}
+	}
 }
 
 // isOwnRTMPS says whether u is an rtmps:// URL of the running loopback
@@ -173,6 +217,7 @@ func (v *loopbackView) start() {
 	o := v.g.opts
 	la := loopbackStart{RTMP: o.RTMPAddr, HTTP: o.HTTPAddr, FallbackRTMP: o.FallbackRTMP, FallbackHTTP: o.FallbackHTTP,
 		RecordDir: v.g.serverRecordDir(), Record: v.recChk.Checked}
+	la.Ladder, _ = v.ladder() // a field that cannot be read says so when changed
 	var certNote string
 	if o.RTMPSAddr != "" {
 		if cert, err := loopbackCert(o.CertDir, v.g.log); err != nil {
@@ -342,12 +387,12 @@ func (v *loopbackView) read() func() {
 		return nil
 	}
 	v.lastList = time.Now()
-	ss := srv.Hub().Streams()
+	ss := srv.Streams()
 	recs := srv.Recordings()
 	thumbs := map[string]image.Image{}
 	var live []string
 	for _, st := range ss {
-		if st.Publisher == "" || len(live) >= maxThumbs {
+		if st.Publisher == "" || strings.HasPrefix(st.Publisher, loopback.TranscoderAddr) || len(live) >= maxThumbs {
 			continue
 		}
 		live = append(live, st.Name)
@@ -475,7 +520,13 @@ func describeStreams(ss []loopback.StreamInfo, httpAddr string, mask func(string
 	}
 	var b strings.Builder
 	for _, s := range ss {
-		fmt.Fprintf(&b, "● %s — published from %s, up %s", mask(s.Name), s.Publisher, fmtUptime(time.Duration(s.UptimeSec*float64(time.Second))))
+		if src, ok := strings.CutPrefix(s.Publisher, loopback.TranscoderAddr); ok {
+			// A rendition: NAME_240p, masked as its source.
+			fmt.Fprintf(&b, "● %s%s — transcoded from %s", mask(src), strings.TrimPrefix(s.Name, src), mask(src))
+		} else {
+			fmt.Fprintf(&b, "● %s — published from %s", mask(s.Name), s.Publisher)
+		}
+		fmt.Fprintf(&b, ", up %s", fmtUptime(time.Duration(s.UptimeSec*float64(time.Second))))
 		if s.Kbps > 0 {
 			fmt.Fprintf(&b, ", %.0f kb/s, %.1f fps", s.Kbps, s.FPS)
 		}
@@ -491,13 +542,31 @@ func describeStreams(ss []loopback.StreamInfo, httpAddr string, mask func(string
 				fmt.Fprintf(&b, " %d Hz %d ch", s.Audio.SampleRate, s.Audio.Channels)
 			}
 		}
-		fmt.Fprintf(&b, "\n    viewers: RTMP %d, HTTP-FLV %d", s.Viewers["rtmp"], s.Viewers["flv"])
+		fmt.Fprintf(&b, "\n    viewers: RTMP %d, HTTP-FLV %d, HLS %d", s.Viewers["rtmp"], s.Viewers["flv"], s.Viewers["hls"])
 		if s.Dropped > 0 {
 			fmt.Fprintf(&b, " (viewers' drops %d)", s.Dropped)
 		}
+		if t := s.Transcode; t != nil {
+			b.WriteString("\n    transcoded:")
+			for _, g := range t.Renditions {
+				fmt.Fprintf(&b, " %s %d×%d %d kb/s,", g.Name, g.Width, g.Height, g.Bitrate/1000)
+			}
+			if len(t.Renditions) == 0 {
+				b.WriteString(" nothing,")
+			}
+			fmt.Fprintf(&b, " all at http://%s/live/%s/master.m3u8", httpAddr, mask(s.Name))
+			if len(t.Dropped) > 0 {
+				fmt.Fprintf(&b, "; dropped (this machine cannot keep real time): %s", strings.Join(t.Dropped, ", "))
+			}
+			if len(t.Skipped) > 0 {
+				fmt.Fprintf(&b, "; left out (not smaller than the source): %s", strings.Join(t.Skipped, ", "))
+			}
+			if t.Error != "" {
+				fmt.Fprintf(&b, "; cannot transcode: %s", t.Error)
+			}
+		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "HLS viewers are counted at http://%s/api/streams.", httpAddr)
 	return b.String()
 }
 
@@ -523,13 +592,15 @@ type loopbackStart struct {
 	// RecordDir is where the server records (when Record is on).
 	RecordDir string
 	Record    bool
+	// Ladder is the transcoded ladder (nil: none).
+	Ladder []loopback.Rendition
 }
 
 // startLoopback starts the server; an address that is busy and may fall
 // back is replaced with a free port on the same host, and a note says so.
 func startLoopback(la loopbackStart, log *slog.Logger) (*loopback.Server, []string, error) {
 	cfg := loopback.Config{RTMPAddr: la.RTMP, HTTPAddr: la.HTTP, RTMPSAddr: la.RTMPS, Cert: la.Cert, Logger: log,
-		RecordDir: la.RecordDir, RecordOff: !la.Record, VODDir: la.RecordDir}
+		RecordDir: la.RecordDir, RecordOff: !la.Record, VODDir: la.RecordDir, Transcode: la.Ladder}
 	srv, err := loopback.Start(cfg)
 	fallbackRTMPS := la.RTMPS != ""
 	if err == nil || !(la.FallbackRTMP || la.FallbackHTTP || fallbackRTMPS) || !errors.Is(err, syscall.EADDRINUSE) {

@@ -39,6 +39,7 @@ const (
 	prefPlayerInsecure = "player.insecure" // accept any rtmps certificate
 	prefLoopback       = "loopback.on"
 	prefLoopbackRecord = "loopback.record" // record every stream the loopback server gets
+	prefLoopbackLadder = "loopback.ladder" // the transcoded ladder, "480p,360p" ("": off)
 	maxRecentURLs      = 10
 )
 

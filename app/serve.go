@@ -36,6 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		onPublish = fs.String("on-publish", "", "hook URL: a JSON POST before each publish; a 2xx reply allows it, anything else (or no answer in 3 s) refuses it")
 		onPlay    = fs.String("on-play", "", "hook URL: the same before each play (RTMP, HTTP-FLV, a client's first HLS playlist)")
 		onUnpub   = fs.String("on-unpublish", "", "hook URL: a JSON POST after each unpublish")
+		transcode = fs.String("transcode", "", "transcode every live stream to these heights too, e.g. 480p,360p (480p@1000k sets a bitrate): NAME_480p over RTMP, HTTP-FLV and HLS, and http://HTTP/live/NAME/master.m3u8 listing them")
 		apiToken  = fs.String("api-token", "", "the /api/ endpoints (status, recordings, clients, kick, ban) want Authorization: Bearer TOKEN; required when listening beyond this machine")
 	)
 	fs.Usage = func() {
@@ -67,7 +68,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("--vod %s: not a folder", *vodDir)
 		}
 	}
-	cfg := loopback.Config{RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log,
+	ladder, err := loopback.ParseLadder(*transcode)
+	if err != nil {
+		return fmt.Errorf("--transcode: %w", err)
+	}
+	cfg := loopback.Config{Transcode: ladder, RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log,
 		VODDir: *vodDir, RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep, SnapshotEvery: *snapEvery,
 		OnPublish: *onPublish, OnPlay: *onPlay, OnUnpublish: *onUnpub, APIToken: *apiToken}
 	if *snapEvery > 0 && *recDir == "" {
@@ -96,6 +101,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stderr, "onair: play rtmp://%s/live/NAME (or rtmpt, rtmpe, rtmpte as above), http://%s/live/NAME.flv, http://%s/live/NAME/index.m3u8; snapshot http://%s/live/NAME.jpg; status http://%s/api/streams\n", r, h, h, h, h)
 	if *recDir != "" {
 		fmt.Fprintf(stderr, "onair: recording every stream into %s/NAME/ (%s); list: http://%s/api/recordings\n", *recDir, *recFormat, h)
+	}
+	if len(ladder) > 0 {
+		fmt.Fprintf(stderr, "onair: transcoding every stream to %v: rtmp://%s/live/NAME_%s …; all variants: http://%s/live/NAME/master.m3u8\n", ladder, r, ladder[0].Name, h)
 	}
 	if *vodDir != "" {
 		fmt.Fprintf(stderr, "onair: on demand, the files in %s: rtmp://%s/vod/FILE, http://%s/vod/FILE, http://%s/vod/FILE/index.m3u8\n", *vodDir, r, h, h)

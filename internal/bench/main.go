@@ -39,7 +39,7 @@ import (
 func main() {
 	bin := flag.String("onair", "bin/onair", "the onair binary")
 	dur := flag.Duration("duration", 15*time.Second, "stream length per measurement")
-	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"player\", \"screen\", \"dbr\", \"window\", \"transport\", \"codecs\" for those tables)")
+	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"ladder\", \"player\", \"screen\", \"dbr\", \"window\", \"transport\", \"codecs\" for those tables)")
 	creep := flag.Duration("creep", 10*time.Minute, "length of the player's latency-creep run (0: skip it)")
 	flag.Parse()
 	screenDur := 20 * time.Second // the screen bench's own default
@@ -153,6 +153,12 @@ func run(bin string, dur time.Duration, only string, creep, screenDur time.Durat
 		if err := runServerBench(bin, ng, dur); err != nil {
 			failed = true
 			fmt.Println("server bench:", err)
+		}
+	}
+	if only == "" || only == "ladder" {
+		if err := runLadderBench(bin, dur); err != nil {
+			failed = true
+			fmt.Println("ladder bench:", err)
 		}
 	}
 	if only == "" || only == "window" {

@@ -196,6 +196,10 @@ func toPacket(u *Unit, lengthSize int) (*media.Packet, error) {
 
 // serveHLS serves /live/NAME/FILE from the stream's muxer.
 func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, name, file string) {
+	if file == "master.m3u8" {
+		s.serveMaster(w, r, name)
+		return
+	}
 	s.mu.Lock()
 	o := s.hls[name]
 	s.mu.Unlock()

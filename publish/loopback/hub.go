@@ -279,6 +279,23 @@ func (h *Hub) Leave(name string, r *Reader) {
 	r.close()
 }
 
+// Headers are stream name's video and audio sequence headers (nil when it
+// has none, or is not live).
+func (h *Hub) Headers(name string) (vseq, aseq *Unit) {
+	h.mu.Lock()
+	s := h.streams[name]
+	h.mu.Unlock()
+	if s == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pub == nil {
+		return nil, nil
+	}
+	return s.vseq, s.aseq
+}
+
 // StreamInfo describes a live stream for the status API.
 type StreamInfo struct {
 	Name      string         `json:"name"`
@@ -290,6 +307,8 @@ type StreamInfo struct {
 	Dropped   int64          `json:"viewer_drops"`
 	Video     *VideoInfo     `json:"video,omitempty"`
 	Audio     *AudioInfo     `json:"audio,omitempty"`
+	// Transcode is the stream's ladder (Server.Streams fills it).
+	Transcode *TranscodeInfo `json:"transcode,omitempty"`
 }
 
 // VideoInfo and AudioInfo are filled from the sequence headers.

@@ -127,6 +127,7 @@ func (c *rtmpConn) OnPublish(sess *rtmp.ServerSession, app, raw string) error {
 	c.leave = c.srv.addClient(&client{role: "publish", proto: "rtmp", remote: remote, stream: name, bytes: c.in.load, kick: sess.Close})
 	c.srv.startHLS(name)
 	c.srv.startRecording(name)
+	c.srv.startTranscode(name)
 	c.srv.log.Info("publish", "stream", name, "remote", remote)
 	return nil
 }

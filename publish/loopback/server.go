@@ -76,8 +76,16 @@ type Config struct {
 	// APIToken, when set, is what /api/… wants (see clients.go); required
 	// when listening beyond this machine.
 	APIToken string
+	// Transcode, when set, is the ladder every live stream is transcoded
+	// to (ParseLadder; transcode.go): NAME_480p … over RTMP, HTTP-FLV and
+	// HLS, and /live/NAME/master.m3u8 listing the source and them.
+	Transcode []Rendition
 	// Logger receives warnings and debug lines; nil discards them.
 	Logger *slog.Logger
+
+	// transcodeDelay, in tests, makes each rendition's encoding of a
+	// picture take this much longer (a machine too slow for the ladder).
+	transcodeDelay time.Duration
 }
 
 // Server is the loopback server: the hub plus its RTMP and HTTP faces.
@@ -100,6 +108,8 @@ type Server struct {
 	hls     map[string]*hlsOut
 	writing map[string]bool // recordings being written, by path
 	dvr     map[string]*dvrOut
+	ladders map[string]*transcoder
+	ladder  []Rendition
 	// durations caches recordings' durations by path, size and time.
 	durations  map[string]float64
 	vodPlans   map[string]*vodPlan // HLS cuts of recordings, by path
@@ -167,6 +177,7 @@ func Start(cfg Config) (*Server, error) {
 		conns: map[net.Conn]struct{}{}, tunnels: map[string]*rtmptSession{},
 		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{}, vodPlans: map[string]*vodPlan{},
 		hooks: &http.Client{}, clients: map[uint64]*client{}, bans: map[string]time.Time{},
+		ladders: map[string]*transcoder{}, ladder: cfg.Transcode,
 	}
 	s.recordOn.Store(!cfg.RecordOff)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -324,7 +335,10 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) {
 	http.NotFound(w, r)
 }
 
-func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
+// Streams lists the live streams as /api/streams does: the hub's view
+// with HLS viewers (clients that fetched a playlist in the last 10 s) and
+// each stream's transcoded ladder.
+func (s *Server) Streams() []StreamInfo {
 	streams := s.hub.Streams()
 	s.mu.Lock()
 	for i := range streams {
@@ -333,6 +347,16 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
+	for i := range streams {
+		if info, ok := s.Transcode(streams[i].Name); ok {
+			streams[i].Transcode = &info
+		}
+	}
+	return streams
+}
+
+func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
+	streams := s.Streams()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"streams": streams})
 }
