@@ -93,7 +93,7 @@ master_process off;
 worker_processes 1;
 error_log %s/logs/error.log info;
 pid %s/logs/nginx.pid;
-events { worker_connections 1024; }`, dir, dir)
+events { worker_connections 4096; }`, dir, dir)
 }
 
 // nginxProc is a running nginx rooted in Dir.

@@ -177,12 +177,10 @@ func (t *transcoder) run() {
 	var buf []*Unit
 	for {
 		buf = t.reader.Next(buf)
+		// A ladder that failed or dropped every rendition goes on reading
+		// (cheaply: nothing is decoded) so that its status stays listed.
 		for _, u := range buf {
 			t.unit(u)
-			if t.dec == nil && t.rungs == nil && t.failed() {
-				t.s.hub.Leave(t.name, t.reader)
-				return
-			}
 		}
 		if len(buf) > 0 {
 			clear(buf)
@@ -200,14 +198,6 @@ func (t *transcoder) run() {
 		case <-t.reader.Ready():
 		}
 	}
-}
-
-// failed says whether the ladder gave up (an error, or every rendition
-// dropped).
-func (t *transcoder) failed() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.info.Error != "" || (len(t.info.Dropped) > 0 && len(t.info.Renditions) == 0)
 }
 
 func (t *transcoder) unit(u *Unit) {
