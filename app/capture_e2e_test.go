@@ -190,7 +190,7 @@ func TestLiveFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "live", "--video", "file:"+clip, "--audio", "file", "--size", "640x360",
-		"--fps", "25", "--keyint", "1s", "--vbitrate", "1000k", "--to", url, "--duration", "9s", "--stats-json")
+		"--fps", "25", "--keyint", "1s", "--vbitrate", "1000k", "--to", url, "--duration", "15s", "--stats-json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -229,11 +229,14 @@ func TestLiveFile(t *testing.T) {
 		t.Fatalf("onair live: %v: %s", err, stderr.String())
 	}
 	final := lastJSON(t, stdout.String())
-	// 9 s at 25 fps is 225 frames; the clip played three times.
-	// A few late frames may be dropped (and repeated) by the
-	// constant-rate stage when the 2 cores also run other tests.
-	if final["dropped"].(float64) > 12 || final["frames_sent"].(float64) < 190 {
-		t.Errorf("final line: %v (want at most 5%% dropped and about 225 frames)", final)
+	// 15 s at 25 fps is 375 frames; the clip played five times. (15 s,
+	// not less: nginx-rtmp keeps a player that comes after the stream
+	// ended waiting for it for ever, and on a loaded machine the probes
+	// above may take seconds.) A few late frames may be dropped (and
+	// repeated) by the constant-rate stage when the 2 cores also run
+	// other tests.
+	if final["dropped"].(float64) > 19 || final["frames_sent"].(float64) < 318 {
+		t.Errorf("final line: %v (want at most 5%% dropped and about 375 frames)", final)
 	}
 }
 
