@@ -16,7 +16,6 @@ import (
 
 	"github.com/asticode/go-astiav"
 
-	"onair/internal/avcodec"
 	"onair/internal/avplane"
 	"onair/publish/flv"
 )
@@ -160,42 +159,29 @@ func decodeJPEG(seq, key *Unit, w int) ([]byte, error) {
 	if err != nil || len(pic.Data) == 0 {
 		return nil, fmt.Errorf("keyframe: %v", err)
 	}
-	dec := astiav.FindDecoder(avcodec.ID(hdr.Codec))
-	if dec == nil {
-		return nil, fmt.Errorf("no decoder for %v", hdr.Codec)
-	}
-	cc := astiav.AllocCodecContext(dec)
-	if cc == nil {
-		return nil, errors.New("allocating a decoder failed")
-	}
-	defer cc.Free()
-	if err := cc.SetExtraData(hdr.Data); err != nil {
-		return nil, err
-	}
-	if err := cc.Open(dec, nil); err != nil {
-		return nil, fmt.Errorf("opening the %s decoder: %w", dec.Name(), err)
-	}
-	pkt := astiav.AllocPacket()
-	defer pkt.Free()
-	// Zeroed padding after the data, as FFmpeg's decoders read ahead.
-	buf := append(append(make([]byte, 0, len(pic.Data)+64), pic.Data...), make([]byte, 64)...)
-	if err := pkt.FromData(buf); err != nil {
-		return nil, err
-	}
-	pkt.SetSize(len(pic.Data))
-	pkt.SetFlags(pkt.Flags().Add(astiav.PacketFlagKey))
-	if err := cc.SendPacket(pkt); err != nil {
-		return nil, fmt.Errorf("decoding the keyframe: %w", err)
-	}
-	_ = cc.SendPacket(nil) // drain: the picture comes out now
-	f := astiav.AllocFrame()
-	defer f.Free()
-	if err := cc.ReceiveFrame(f); err != nil {
-		return nil, fmt.Errorf("decoding the keyframe: %w", err)
-	}
-	img, err := toYCbCr(f, w)
+	d, err := openVideoDecoder(hdr)
 	if err != nil {
 		return nil, err
+	}
+	defer d.close()
+	var img *image.YCbCr
+	var imgErr error
+	first := func(f *astiav.Frame, _ time.Duration) {
+		if img == nil && imgErr == nil {
+			img, imgErr = toYCbCr(f, w)
+		}
+	}
+	if err := d.decode(pic.Data, 0, 0, true, first); err != nil {
+		return nil, fmt.Errorf("decoding the keyframe: %w", err)
+	}
+	if err := d.flush(first); err != nil { // the picture comes out now
+		return nil, fmt.Errorf("decoding the keyframe: %w", err)
+	}
+	if imgErr != nil {
+		return nil, imgErr
+	}
+	if img == nil {
+		return nil, fmt.Errorf("decoding the keyframe: %w", astiav.ErrEof)
 	}
 	var out bytes.Buffer
 	if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: 85}); err != nil {

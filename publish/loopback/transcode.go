@@ -577,6 +577,20 @@ func (d *videoDecoder) decode(data []byte, dts, pts time.Duration, key bool, eac
 	if err := d.cc.SendPacket(d.pkt); err != nil && !errors.Is(err, astiav.ErrEagain) {
 		return fmt.Errorf("decoding: %w", err)
 	}
+	return d.receive(each)
+}
+
+// flush drains the pictures the decoder still holds (the end of the
+// stream) and calls each with them.
+func (d *videoDecoder) flush(each func(*astiav.Frame, time.Duration)) error {
+	if err := d.cc.SendPacket(nil); err != nil && !errors.Is(err, astiav.ErrEof) {
+		return fmt.Errorf("decoding: %w", err)
+	}
+	return d.receive(each)
+}
+
+// receive calls each with every picture the decoder has ready.
+func (d *videoDecoder) receive(each func(*astiav.Frame, time.Duration)) error {
 	for {
 		err := d.cc.ReceiveFrame(d.f)
 		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {

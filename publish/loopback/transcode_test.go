@@ -1,7 +1,6 @@
 package loopback
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -208,31 +207,13 @@ func TestTranscodeLadder(t *testing.T) {
 	get(t, "http://"+s.HTTPAddr()+"/live/nope/master.m3u8", 404)
 }
 
-// syncBuffer is a bytes.Buffer for a logger written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // TestTranscodeTooSlow: on a machine too slow for the whole ladder (each
 // rendition takes 16 ms more per picture: two take 32 ms of a 33 ms frame
 // before any encoding, one leaves half of it free even on a loaded
 // machine), the largest rendition is dropped, with one warning, and the
 // other goes on in real time; the source's viewer loses nothing.
 func TestTranscodeTooSlow(t *testing.T) {
-	var logs syncBuffer
+	var logs peer.LockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	ladder, _ := ParseLadder("480p,360p")
 	s := startServer(t, Config{Transcode: ladder, transcodeDelay: 16 * time.Millisecond, Logger: log})
