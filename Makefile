@@ -27,11 +27,18 @@ build: deps
 run: deps-test build
 	@.ci/demo $(BIN)
 
+# Each step says when it starts (UTC), so that a slow CI run shows where
+# its time went.
 test: deps-test
+	@echo "test: vet at $$(date -u +%T)"
 	$(GO) vet $(PKGS)
+	@echo "test: tests at $$(date -u +%T)"
 	$(GO) test -count=1 -timeout 25m $(PKGS)
+	@echo "test: tests with the race detector at $$(date -u +%T)"
 	$(GO) test -count=1 -race -timeout 20m $(PKGS)
+	@echo "test: fuzzing at $$(date -u +%T)"
 	@$(MAKE) --no-print-directory fuzz
+	@echo "test: passed at $$(date -u +%T)"
 
 # Every Fuzz target of our own parsers, briefly, on top of the committed corpus.
 fuzz:

@@ -98,9 +98,9 @@ func FuzzServerSession(f *testing.F) {
 	f.Add(seed.Bytes())
 	f.Add([]byte{2, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		hub := NewHub(HubConfig{ReaderQueue: 8})
-		defer hub.Close()
-		srv := &Server{hub: hub, cfg: Config{WriteTimeout: time.Second}, log: discardLogger(), hls: map[string]*hlsOut{}}
+		srv := newServer(Config{ReaderQueue: 8, WriteTimeout: time.Second, Logger: discardLogger()})
+		defer srv.hub.Close()
+		defer srv.cancel()
 		a, b := net.Pipe()
 		done := make(chan struct{})
 		go func() {

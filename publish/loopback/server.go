@@ -123,6 +123,23 @@ type Server struct {
 	err        error
 }
 
+// newServer makes a server of cfg (its defaults already set) that does not
+// listen yet; cancel its context and close its hub to let it go.
+func newServer(cfg Config) *Server {
+	s := &Server{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		hub:   NewHub(HubConfig{ReaderQueue: cfg.ReaderQueue, Logger: cfg.Logger}),
+		conns: map[net.Conn]struct{}{}, tunnels: map[string]*rtmptSession{},
+		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{}, vodPlans: map[string]*vodPlan{},
+		hooks: &http.Client{}, clients: map[uint64]*client{}, bans: map[string]time.Time{},
+		ladders: map[string]*transcoder{}, ladder: cfg.Transcode,
+	}
+	s.recordOn.Store(!cfg.RecordOff)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
 // Start validates the configuration, listens, and serves until Close.
 func Start(cfg Config) (*Server, error) {
 	if cfg.RTMPAddr == "" {
@@ -170,17 +187,7 @@ func Start(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("%s: %w (give --api-token, or listen on 127.0.0.1)", a, ErrNeedAPIToken)
 		}
 	}
-	s := &Server{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		hub:   NewHub(HubConfig{ReaderQueue: cfg.ReaderQueue, Logger: cfg.Logger}),
-		conns: map[net.Conn]struct{}{}, tunnels: map[string]*rtmptSession{},
-		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{}, vodPlans: map[string]*vodPlan{},
-		hooks: &http.Client{}, clients: map[uint64]*client{}, bans: map[string]time.Time{},
-		ladders: map[string]*transcoder{}, ladder: cfg.Transcode,
-	}
-	s.recordOn.Store(!cfg.RecordOff)
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s := newServer(cfg)
 	var err error
 	if s.rtmp, err = net.Listen("tcp", cfg.RTMPAddr); err != nil {
 		return nil, fmt.Errorf("RTMP: %w", err)
