@@ -11,11 +11,16 @@ import (
 )
 
 // TestRTMPViewersGetEveryUnit: through the publisher's direct fan-out
-// (video waiting for the next unit, shared chunk encoding), RTMP viewers
+// (shared chunk encoding; for a crowd, units sent in batches), RTMP viewers
 // get every unit published after they joined, byte for byte, in the
 // publisher's order per track, on their own timeline; one joins mid-stream
 // and gets the GOP first.
 func TestRTMPViewersGetEveryUnit(t *testing.T) {
+	t.Run("few", func(t *testing.T) { testViewersGetEveryUnit(t, 3) })
+	t.Run("crowd", func(t *testing.T) { testViewersGetEveryUnit(t, crowdMinViewers) })
+}
+
+func testViewersGetEveryUnit(t *testing.T, viewers int) {
 	s := startServer(t, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -86,7 +91,7 @@ func TestRTMPViewersGetEveryUnit(t *testing.T) {
 		return v
 	}
 	var vs []*viewer
-	for i := 0; i < 3; i++ {
+	for range viewers {
 		vs = append(vs, join())
 	}
 	for _, v := range vs {

@@ -64,7 +64,9 @@ type stream struct {
 	gopFull    bool
 	readers    map[*Reader]string // protocol
 	fanout     []*Reader          // the keys of readers, for Write to walk
-	flush      *time.Timer        // sends units readers hold too long (Reader.flushHeld)
+	batchStart time.Time          // when the crowd's open batch took its first unit (zero: none open)
+	flush      *time.Timer        // closes the crowd's batch after crowdWindow (flushHeld)
+	flushArmed bool
 	stats      streamStats
 }
 
@@ -149,30 +151,55 @@ func (p *Publication) Write(u *Unit) {
 		}
 		s.cache(u)
 	}
+	// For a crowd, units wait to go to each viewer together: one write
+	// per viewer for each crowdWindow of media instead of one per unit,
+	// which costs every viewer up to crowdWindow of latency. The few
+	// viewers of a preview get each unit at once.
+	hold := false
+	if len(s.fanout) >= crowdMinViewers && !u.Header && u.Kind != KindData {
+		now := time.Now()
+		if s.batchStart.IsZero() {
+			s.batchStart = now
+		}
+		hold = now.Sub(s.batchStart) < crowdWindow
+	}
 	holding := false
-	// Holding video for the next unit saves a write per viewer and costs
-	// each up to maxHeldWait of latency: worth it for a crowd, not for the
-	// few viewers of a preview.
-	mayHold := len(s.fanout) >= holdMinViewers
 	for _, r := range s.fanout {
-		if r.pushMayHold(u, mayHold) {
+		if r.pushMayHold(u, hold) {
 			holding = true
 		}
 	}
-	if holding {
+	switch {
+	case holding && !s.flushArmed:
 		if s.flush == nil {
-			s.flush = time.AfterFunc(maxHeldWait, s.flushHeld)
+			s.flush = time.AfterFunc(crowdWindow, s.flushHeld)
 		} else {
-			s.flush.Reset(maxHeldWait)
+			s.flush.Reset(crowdWindow)
+		}
+		s.flushArmed = true
+	case !hold:
+		s.batchStart = time.Time{}
+		if s.flushArmed {
+			s.flush.Stop()
+			s.flushArmed = false
 		}
 	}
 }
 
-// flushHeld runs maxHeldWait after a unit that left some reader holding
-// one, unless another unit came first.
+// crowdMinViewers: from this many viewers on, a stream sends its units in
+// batches (see Publication.Write).
+const crowdMinViewers = 8
+
+// crowdWindow is how long a crowd's batch stays open: its first unit waits
+// at most this long.
+const crowdWindow = 40 * time.Millisecond
+
+// flushHeld closes the crowd's batch when no unit came to close it in
+// time: the readers send what they hold.
 func (s *stream) flushHeld() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.batchStart, s.flushArmed = time.Time{}, false
 	for _, r := range s.fanout {
 		r.flushHeld()
 	}

@@ -3,6 +3,7 @@ package loopback
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -54,6 +55,56 @@ func TestLateJoinerGetsHeadersAndGOP(t *testing.T) {
 	}
 	if _, err := h.Play("nothing", "rtmp"); err != ErrNoStream {
 		t.Fatalf("play of a missing stream: %v", err)
+	}
+}
+
+// TestCrowdBatches: with a crowd watching, the units that come within
+// crowdWindow go to each viewer in one write when the stream's timer closes
+// the batch; a few viewers get each unit on its own.
+func TestCrowdBatches(t *testing.T) {
+	for _, tc := range []struct {
+		viewers int
+		want    string
+	}{
+		{crowdMinViewers - 1, "v0 a10 a30 v33"},
+		{crowdMinViewers, "[v0 a10 a30 v33]"},
+	} {
+		t.Run(fmt.Sprint(tc.viewers, " viewers"), func(t *testing.T) {
+			h := NewHub(HubConfig{})
+			defer h.Close()
+			p, err := h.Publish("s", "1.2.3.4:5", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hs []*handOff
+			for range tc.viewers {
+				r, err := h.Play("s", "rtmp")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ho := &handOff{}
+				r.setDirect(ho)
+				hs = append(hs, ho)
+			}
+			for _, u := range []*Unit{video(0, true), audio(10), audio(30), video(33, false)} {
+				p.Write(u)
+			}
+			time.Sleep(crowdWindow + 100*time.Millisecond) // the timer closes the batch
+			p.Write(audio(50))
+			p.Write(audio(70))
+			time.Sleep(crowdWindow + 100*time.Millisecond)
+			p.Write(audio(90)) // a batch of its own
+			time.Sleep(crowdWindow + 100*time.Millisecond)
+			want := tc.want + " a50 a70 a90"
+			if tc.viewers >= crowdMinViewers {
+				want = tc.want + " [a50 a70] a90"
+			}
+			for i, ho := range hs {
+				if ho.String() != want {
+					t.Errorf("viewer %d took %q, want %q", i, ho, want)
+				}
+			}
+		})
 	}
 }
 

@@ -3,6 +3,8 @@ package loopback
 import (
 	"sync"
 	"time"
+
+	"onair/publish/rtmp"
 )
 
 // Reader is one viewer's view of a stream: a bounded queue that never
@@ -15,18 +17,15 @@ import (
 // them and waking the consumer, the way nginx-rtmp writes to every player
 // from its one event loop. Whatever the hand-off does not take is queued.
 //
-// To make fewer writes, a video unit of a stream with audio (audio within
-// audioNear of it) waits for the next unit, in practice the next audio
-// frame (21 ms apart at 48 kHz), and goes with it; if none comes within
-// maxHeldWait, the stream's timer sends it alone (flushHeld). Audio never
-// waits: publishers send it behind the video it plays with (by some 70 ms
-// of stream time from OnAir's encoder), so a player in A/V sync holds
-// video longer than that anyway.
+// To make fewer writes for a crowd, the stream may ask an idle viewer to
+// hold units (push with hold, see stream.Write): they wait, up to
+// maxHeld of them, and go in one write with the unit that closes the
+// stream's batch, or with flushHeld.
 type Reader struct {
 	mu       sync.Mutex
 	items    []*Unit
-	held     *Unit // a video unit waiting for the next unit, for the hand-off
-	pair     [2]*Unit
+	held     []*Unit // units waiting for the stream's batch to close, for the hand-off
+	batch    []*Unit // handOff's, kept for its capacity
 	max      int
 	dropped  int64
 	needKey  bool
@@ -34,8 +33,6 @@ type Reader struct {
 	busy     bool // the consumer holds units from Next, or must run
 	lazy     bool // audio does not wake the consumer at once (see setLazy)
 	sawVideo bool
-	sawAudio bool
-	audioDTS time.Duration // of the last audio unit
 	direct   directSink
 	ready    chan struct{}
 	done     chan struct{} // closed when the stream ends or the reader is removed
@@ -49,16 +46,10 @@ type directSink interface {
 	tryWrite(units []*Unit) (taken, wake bool)
 }
 
-// audioNear: video waits for the next unit only if the last audio unit is
-// this close to it in stream time.
-const audioNear = 250 * time.Millisecond
-
-// maxHeldWait bounds how long a video unit waits for the next unit.
-const maxHeldWait = 30 * time.Millisecond
-
-// holdMinViewers: a stream holds video units for the next unit (see
-// Reader) only from this many viewers on; fewer get each unit at once.
-const holdMinViewers = 8
+// maxHeld bounds how many units a reader holds for the stream's batch:
+// the hand-off sends them and the unit that closes the batch in one
+// write, which the RTMP session makes through its own buffers.
+const maxHeld = rtmp.MaxFastMessages - 1
 
 // A lazy consumer is woken for audio only once maxLazy of it, or maxLazyUnits
 // units, are queued, or with the next other unit.
@@ -71,34 +62,35 @@ func newReader(max int) *Reader {
 	return &Reader{max: max, ready: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// push queues u, or hands it off. It reports whether a unit now waits for
-// the next one (see flushHeld).
-func (r *Reader) push(u *Unit) (holding bool) { return r.pushMayHold(u, true) }
+// push queues u, or hands it off at once with the units held before it.
+func (r *Reader) push(u *Unit) { r.pushMayHold(u, false) }
 
-// pushMayHold is push; mayHold false sends a video unit at once instead of
-// letting it wait for the next unit (see holdMinViewers).
-func (r *Reader) pushMayHold(u *Unit, mayHold bool) (holding bool) {
+// pushMayHold is push; with hold, a media unit (not a header) for the
+// direct hand-off waits with the units held before it, up to maxHeld of
+// them, for a later push without hold or flushHeld. It reports whether
+// units are held now.
+func (r *Reader) pushMayHold(u *Unit, hold bool) (holding bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return false
 	}
-	if u.Kind == KindAudio && !u.Header {
-		r.sawAudio, r.audioDTS = true, u.DTS
-	}
 	if u.Kind == KindVideo && !u.Header {
 		r.sawVideo = true
 		if r.needKey && !u.Key {
 			r.dropped++
-			return r.held != nil
+			if !hold && len(r.held) > 0 && r.direct != nil && !r.busy && len(r.items) == 0 {
+				r.handOff(nil) // this closed the batch
+			}
+			return len(r.held) > 0
 		}
 		if u.Key {
 			r.needKey = false
 		}
 	}
 	if r.direct != nil && !r.busy && len(r.items) == 0 {
-		if r.held == nil && mayHold && r.canHold(u) {
-			r.held = u
+		if hold && !u.Header && u.Kind != KindData && len(r.held) < maxHeld {
+			r.held = append(r.held, u)
 			return true
 		}
 		if r.handOff(u) {
@@ -126,25 +118,24 @@ func (r *Reader) pushMayHold(u *Unit, mayHold bool) (holding bool) {
 	return false
 }
 
-// handOff gives the held unit, if any, and u (if not nil) to the direct
-// hand-off, with the reader locked and its consumer idle. When the hand-off
-// does not take them, the held unit is queued and handOff returns false:
-// the caller queues u.
+// handOff gives the held units and u (if not nil) to the direct hand-off,
+// with the reader locked and its consumer idle. When the hand-off does not
+// take them, the held units are queued and handOff returns false: the
+// caller queues u.
 func (r *Reader) handOff(u *Unit) bool {
-	batch := r.pair[:0]
-	if r.held != nil {
-		batch = append(batch, r.held)
-	}
+	batch := append(r.batch[:0], r.held...)
 	if u != nil {
 		batch = append(batch, u)
 	}
 	taken, wake := r.direct.tryWrite(batch)
-	r.pair = [2]*Unit{}
-	if r.held != nil && !taken {
-		r.items = append(r.items, r.held) // queued before u
+	clear(batch) // hold no payload
+	r.batch = batch[:0]
+	if len(r.held) > 0 && !taken {
+		r.items = append(r.items, r.held...) // queued before u
 		r.signal()
 	}
-	r.held = nil
+	clear(r.held)
+	r.held = r.held[:0]
 	if taken && wake {
 		r.busy = true
 		r.signal()
@@ -152,23 +143,14 @@ func (r *Reader) handOff(u *Unit) bool {
 	return taken
 }
 
-// flushHeld sends a unit that waited maxHeldWait for the next one in vain.
+// flushHeld sends the held units: the stream's batch closed without a
+// unit (see stream.flushHeld).
 func (r *Reader) flushHeld() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.held != nil && !r.closed && !r.busy && len(r.items) == 0 {
+	if len(r.held) > 0 && !r.closed && !r.busy && len(r.items) == 0 {
 		r.handOff(nil)
 	}
-}
-
-// canHold says whether u, a unit for the direct hand-off, may wait for the
-// next one.
-func (r *Reader) canHold(u *Unit) bool {
-	if u.Kind != KindVideo || u.Header || !r.sawAudio {
-		return false
-	}
-	d := u.DTS - r.audioDTS
-	return -audioNear < d && d < audioNear
 }
 
 // canWait says whether a lazy consumer need not be woken for u, just
@@ -213,10 +195,9 @@ func (r *Reader) Next(buf []*Unit) []*Unit {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	buf = buf[:0]
-	if r.held != nil {
-		buf, r.held = append(buf, r.held), nil
-	}
-	buf = append(buf, r.items...)
+	buf = append(append(buf, r.held...), r.items...)
+	clear(r.held)
+	r.held = r.held[:0]
 	r.busy = len(buf) > 0
 	for i := range r.items {
 		r.items[i] = nil

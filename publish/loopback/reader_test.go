@@ -3,18 +3,22 @@ package loopback
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // handOff is a direct hand-off that records what it takes, a write in
 // brackets when it has more than one unit.
 type handOff struct {
+	mu     sync.Mutex // for a stream's timer (flushHeld)
 	took   []string
 	refuse bool // take nothing
 	wake   bool // take, but ask for the consumer
 }
 
 func (h *handOff) tryWrite(units []*Unit) (taken, wake bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.refuse {
 		return false, false
 	}
@@ -26,7 +30,11 @@ func (h *handOff) tryWrite(units []*Unit) (taken, wake bool) {
 	return true, h.wake
 }
 
-func (h *handOff) String() string { return strings.Join(h.took, " ") }
+func (h *handOff) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.took, " ")
+}
 
 // names is "v0 a10 a30" for video at 0 ms and audio at 10 and 30 ms.
 func names(units []*Unit) string {
@@ -63,25 +71,26 @@ func signalled(r *Reader) bool {
 	}
 }
 
+// hold pushes units that may wait for the stream's batch to close.
+func hold(r *Reader, units ...*Unit) {
+	for _, u := range units {
+		classify(u)
+		r.pushMayHold(u, true)
+	}
+}
+
 // TestDirectHandOff: with the consumer idle, units go to the hand-off at
-// once, except that once the stream has audio, a video unit waits for the
-// next unit and goes with it; nothing wakes the consumer.
+// once; nothing wakes the consumer.
 func TestDirectHandOff(t *testing.T) {
 	h := &handOff{}
 	r := directReader(h)
 	push(r,
 		&Unit{Kind: KindData, Body: []byte{2, 0, 10}},
 		&Unit{Kind: KindVideo, Body: []byte{0x17, 0, 0, 0, 0}}, // AVC sequence header
-		video(0, true), // no audio yet: at once
-		audio(10), audio(30),
-		video(33, false), audio(40), // with the next unit
-		video(66, true), audio(70), audio(90),
-		video(100, false), video(133, false), // no audio between: both, then
-		video(166, false), &Unit{Kind: KindAudio, Body: []byte{0xaf, 0, 0x11, 0x90}}, // an AAC header takes it along
+		video(0, true), audio(10), audio(30), video(33, false),
 	)
-	want := "dh0 vh0 v0 a10 a30 [v33 a40] [v66 a70] a90 [v100 v133] [v166 ah0]"
-	if h.String() != want {
-		t.Errorf("took\n%s\nwant\n%s", h, want)
+	if want := "dh0 vh0 v0 a10 a30 v33"; h.String() != want {
+		t.Errorf("took %q, want %q", h, want)
 	}
 	if signalled(r) {
 		t.Error("the consumer was woken")
@@ -91,13 +100,28 @@ func TestDirectHandOff(t *testing.T) {
 	}
 }
 
-// TestDirectHandOffAudioStops: once audio stops, video goes at once.
-func TestDirectHandOffAudioStops(t *testing.T) {
+// TestDirectHandOffHolds: units pushed with hold wait and go in one write
+// with the next unit pushed without, up to maxHeld of them; headers never
+// wait, they take what waits along.
+func TestDirectHandOffHolds(t *testing.T) {
 	h := &handOff{}
 	r := directReader(h)
-	push(r, audio(0), video(10, true), video(43, false), video(260, false), video(293, false))
-	if want := "a0 [v10 v43] v260 v293"; h.String() != want {
-		t.Errorf("took %q, want %q", h, want)
+	hold(r, video(0, true), audio(10), audio(30))
+	if h.String() != "" {
+		t.Fatalf("took %q while holding", h)
+	}
+	push(r, video(33, false))
+	hold(r, audio(40))
+	hold(r, &Unit{Kind: KindAudio, Body: []byte{0xaf, 0, 0x11, 0x90}}) // an AAC header
+	for i := range maxHeld + 1 {
+		hold(r, audio(50+i*20))
+	}
+	want := "[v0 a10 a30 v33] [a40 ah0] [a50 a70 a90 a110 a130 a150 a170 a190]"
+	if h.String() != want {
+		t.Errorf("took\n%s\nwant\n%s", h, want)
+	}
+	if signalled(r) {
+		t.Error("the consumer was woken")
 	}
 }
 
@@ -108,7 +132,7 @@ func TestDirectHandOffAudioStops(t *testing.T) {
 func TestDirectHandOffQueues(t *testing.T) {
 	h := &handOff{}
 	r := directReader(h)
-	push(r, audio(0), video(0, true)) // the video waits
+	hold(r, audio(0), video(0, true)) // both wait
 	h.refuse = true
 	push(r, audio(10))
 	if !signalled(r) {
@@ -116,8 +140,8 @@ func TestDirectHandOffQueues(t *testing.T) {
 	}
 	h.refuse = false
 	push(r, video(33, false)) // the queue is not empty: queued
-	if got := names(r.Next(nil)); got != "v0 a10 v33" {
-		t.Fatalf("queued %q, want v0 a10 v33", got)
+	if got := names(r.Next(nil)); got != "a0 v0 a10 v33" {
+		t.Fatalf("queued %q, want a0 v0 a10 v33", got)
 	}
 	push(r, audio(40)) // the consumer has units in hand: queued
 	if got := names(r.Next(nil)); got != "a40" {
@@ -127,7 +151,7 @@ func TestDirectHandOffQueues(t *testing.T) {
 		t.Fatalf("queued %s", names(got))
 	}
 	push(r, audio(50))
-	if want := "a0 a50"; h.String() != want {
+	if want := "a50"; h.String() != want {
 		t.Errorf("took %q, want %q", h, want)
 	}
 }
@@ -149,16 +173,16 @@ func TestDirectHandOffWake(t *testing.T) {
 	}
 }
 
-// TestHeldVideoGoesToTheConsumer: a video unit waiting for the next unit
-// is the consumer's when the stream ends, first in line.
-func TestHeldVideoGoesToTheConsumer(t *testing.T) {
+// TestHeldGoesToTheConsumer: units waiting for the batch are the
+// consumer's when the stream ends, first in line.
+func TestHeldGoesToTheConsumer(t *testing.T) {
 	h := &handOff{}
 	r := directReader(h)
-	push(r, audio(0), video(0, true))
+	hold(r, audio(0), video(0, true))
 	r.close()
 	<-r.Done()
-	if got := names(r.Next(nil)); got != "v0" {
-		t.Fatalf("left %q, want v0", got)
+	if got := names(r.Next(nil)); got != "a0 v0" {
+		t.Fatalf("left %q, want a0 v0", got)
 	}
 }
 
@@ -214,23 +238,17 @@ func TestLazyReader(t *testing.T) {
 	}
 }
 
-// TestFlushHeld: a unit that waits in vain for the next one is sent alone
-// by flushHeld.
+// TestFlushHeld: flushHeld sends what waits for the batch.
 func TestFlushHeld(t *testing.T) {
 	h := &handOff{}
 	r := directReader(h)
-	push(r, audio(0))
-	v := video(0, true)
-	classify(v)
-	if !r.push(v) {
-		t.Fatal("the video does not wait")
-	}
+	hold(r, audio(0), video(0, true))
 	r.flushHeld()
-	if want := "a0 v0"; h.String() != want {
+	if want := "[a0 v0]"; h.String() != want {
 		t.Errorf("took %q, want %q", h, want)
 	}
 	r.flushHeld() // nothing held: nothing happens
-	if want := "a0 v0"; h.String() != want {
+	if want := "[a0 v0]"; h.String() != want {
 		t.Errorf("took %q, want %q", h, want)
 	}
 }

@@ -219,7 +219,7 @@ func (v *rtmpViewer) out(u *Unit) rtmp.Out {
 
 // tryWrite is the Reader's direct hand-off: it never blocks.
 func (v *rtmpViewer) tryWrite(units []*Unit) (taken, wake bool) {
-	var outs [2]rtmp.Out
+	var outs [rtmp.MaxFastMessages]rtmp.Out
 	n := 0
 	for _, u := range units {
 		if n == len(outs) {
@@ -229,7 +229,7 @@ func (v *rtmpViewer) tryWrite(units []*Unit) (taken, wake bool) {
 		n++
 	}
 	if n < len(units) {
-		return false, false // never more than two from the Reader
+		return false, false // never more than maxHeld+1 from the Reader
 	}
 	return v.sess.TryWritePrepared(outs[:n]...)
 }

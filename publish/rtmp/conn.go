@@ -39,11 +39,11 @@ type conn struct {
 	bufs    net.Buffers
 	out     net.Buffers
 	pending net.Buffers
-	// For TryWritePrepared's one or two messages, in the conn itself (the
-	// fan-out is bound by cache misses): their headers and the iovecs.
-	one  [2 * chunk.MaxHeaderLen]byte
-	four [4][]byte
-	raw  rawWriter // raw.ok false when nc is not a socket of this system
+	// For TryWritePrepared's few messages, in the conn itself (the fan-out
+	// is bound by cache misses): their headers and the iovecs.
+	fewHdrs [MaxFastMessages * chunk.MaxHeaderLen]byte
+	fewBufs [2 * MaxFastMessages][]byte
+	raw     rawWriter // raw.ok false when nc is not a socket of this system
 
 	closed atomic.Bool // done is closed; for TryWritePrepared, which must not wait
 

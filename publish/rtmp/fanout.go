@@ -90,7 +90,8 @@ func (s *ServerSession) WritePrepared(ms []Out) error {
 // A session that has ended takes every message.
 //
 // It runs once per player for every message of a stream, so it touches as
-// little memory as it can: for up to two messages, the session only.
+// little memory as it can: for up to MaxFastMessages messages, the session
+// only.
 func (s *ServerSession) TryWritePrepared(ms ...Out) (taken, unsent bool) {
 	c := &s.conn
 	if !c.raw.ok || !c.wmu.TryLock() {
@@ -120,14 +121,18 @@ func (s *ServerSession) TryWritePrepared(ms ...Out) (taken, unsent bool) {
 	return true, false
 }
 
-// encodeFast is encode for TryWritePrepared: up to two messages with a
-// shared Body go through buffers inside the conn.
+// MaxFastMessages: TryWritePrepared sends up to this many messages through
+// buffers inside the session, in one writev.
+const MaxFastMessages = 8
+
+// encodeFast is encode for TryWritePrepared: up to MaxFastMessages
+// messages with a shared Body go through buffers inside the conn.
 func (s *ServerSession) encodeFast(ms []Out) (net.Buffers, error) {
 	c := &s.conn
-	if len(ms) > 2 {
+	if len(ms) > MaxFastMessages {
 		return s.encode(ms)
 	}
-	bufs, hdrs := c.four[:0], c.one[:0]
+	bufs, hdrs := c.fewBufs[:0], c.fewHdrs[:0]
 	for i, m := range ms {
 		msg := s.message(m)
 		start := len(hdrs)

@@ -301,10 +301,10 @@ func TestTryWritePreparedAllocs(t *testing.T) {
 	ts := uint32(0)
 	send := func() {
 		ts += 21
-		if taken, unsent := p.s.TryWritePrepared(Out{ts, video}, Out{ts, audio}); !taken || unsent {
+		if taken, unsent := p.s.TryWritePrepared(Out{ts, video}, Out{ts, audio}, Out{ts, audio}); !taken || unsent {
 			// The reader is slow for once: let it catch up.
 			if !taken {
-				_ = p.s.WritePrepared([]Out{{ts, video}, {ts, audio}})
+				_ = p.s.WritePrepared([]Out{{ts, video}, {ts, audio}, {ts, audio}})
 			}
 			_ = p.s.Flush()
 		}

@@ -17,7 +17,7 @@ import (
 type rawWriter struct {
 	ok    bool
 	rc    syscall.RawConn
-	iov   [4]syscall.Iovec
+	iov   [2 * MaxFastMessages]syscall.Iovec
 	niov  int
 	n     int
 	errno syscall.Errno
@@ -37,7 +37,7 @@ func (w *rawWriter) init(nc net.Conn) {
 	w.rc, w.fn, w.ok = rc, w.write, true
 }
 
-// writev writes bufs (the first four) without waiting, and returns how many
+// writev writes bufs (the first 2×MaxFastMessages) without waiting, and returns how many
 // bytes the socket took: 0 when its buffer is full.
 func (w *rawWriter) writev(bufs [][]byte) (int, error) {
 	w.niov = 0
