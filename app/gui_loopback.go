@@ -37,6 +37,7 @@ type loopbackView struct {
 	tlsNote    *widget.Label // the RTMPS certificate's fingerprint
 	urls       []*widget.Label
 	copyBtns   []*widget.Button
+	openBtn    *widget.Button // the web page's Open in browser
 	streams    *widget.Label
 	previewBtn *widget.Button
 	recChk     *widget.Check // record every stream (the server's DVR)
@@ -75,20 +76,22 @@ func addrsOf(srv *loopback.Server) loopbackAddrs {
 var loopbackRows = []struct {
 	label string
 	make  func(a loopbackAddrs, name string) string
+	open  bool // with Open in browser
 }{
-	{"RTMP (publish and play)", func(a loopbackAddrs, n string) string { return "rtmp://" + a.rtmp + "/live/" + n }},
+	{"Web page (PC and phone)", func(a loopbackAddrs, _ string) string { return "http://" + pageHost(a.http) + "/" }, true},
+	{"RTMP (publish and play)", func(a loopbackAddrs, n string) string { return "rtmp://" + a.rtmp + "/live/" + n }, false},
 	{"RTMPS (self-signed)", func(a loopbackAddrs, n string) string {
 		if a.rtmps == "" {
 			return ""
 		}
 		return "rtmps://" + a.rtmps + "/live/" + n
-	}},
-	{"RTMPT (in HTTP)", func(a loopbackAddrs, n string) string { return "rtmpt://" + a.http + "/live/" + n }},
-	{"RTMPE (encrypted)", func(a loopbackAddrs, n string) string { return "rtmpe://" + a.rtmp + "/live/" + n }},
-	{"RTMPTE (encrypted, in HTTP)", func(a loopbackAddrs, n string) string { return "rtmpte://" + a.http + "/live/" + n }},
-	{"HLS (with its renditions)", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + "/master.m3u8" }},
-	{"HTTP-FLV", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + ".flv" }},
-	{"Status API", func(a loopbackAddrs, _ string) string { return "http://" + a.http + "/api/streams" }},
+	}, false},
+	{"RTMPT (in HTTP)", func(a loopbackAddrs, n string) string { return "rtmpt://" + a.http + "/live/" + n }, false},
+	{"RTMPE (encrypted)", func(a loopbackAddrs, n string) string { return "rtmpe://" + a.rtmp + "/live/" + n }, false},
+	{"RTMPTE (encrypted, in HTTP)", func(a loopbackAddrs, n string) string { return "rtmpte://" + a.http + "/live/" + n }, false},
+	{"HLS (with its renditions)", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + "/master.m3u8" }, false},
+	{"HTTP-FLV", func(a loopbackAddrs, n string) string { return "http://" + a.http + "/live/" + n + ".flv" }, false},
+	{"Status API", func(a loopbackAddrs, _ string) string { return "http://" + a.http + "/api/streams" }, false},
 }
 
 func newLoopbackView(g *gui) *loopbackView {
@@ -118,7 +121,13 @@ func newLoopbackView(g *gui) *loopbackView {
 		b.Disable()
 		v.urls = append(v.urls, l)
 		v.copyBtns = append(v.copyBtns, b)
-		form.Append(row.label, container.NewBorder(nil, nil, nil, b, l))
+		var btns fyne.CanvasObject = b
+		if row.open {
+			v.openBtn = widget.NewButtonWithIcon("Open in browser", theme.ComputerIcon(), func() { v.openURL(i) })
+			v.openBtn.Disable()
+			btns = container.NewHBox(v.openBtn, b)
+		}
+		form.Append(row.label, container.NewBorder(nil, nil, nil, btns, l))
 	}
 	v.streams = widget.NewLabel("No server.")
 	v.streams.Wrapping = fyne.TextWrapWord
@@ -320,6 +329,9 @@ func (v *loopbackView) refreshURLs() {
 		if srv == nil {
 			v.urls[i].SetText("—")
 			v.copyBtns[i].Disable()
+			if row.open {
+				v.openBtn.Disable()
+			}
 			continue
 		}
 		// Shown with the name masked while the Studio's key is; copied whole.
@@ -331,6 +343,9 @@ func (v *loopbackView) refreshURLs() {
 		}
 		v.urls[i].SetText(u)
 		v.copyBtns[i].Enable()
+		if row.open {
+			v.openBtn.Enable()
+		}
 	}
 	if srv == nil {
 		v.streams.SetText("The loopback server is off.")
@@ -348,6 +363,53 @@ func (v *loopbackView) copyURL(i int) {
 	}
 	v.g.app.Clipboard().SetContent(u)
 	v.note.SetText("Copied the " + loopbackRows[i].label + " address.")
+}
+
+// openURL opens row i's address in the desktop's browser.
+func (v *loopbackView) openURL(i int) {
+	srv := v.server()
+	if srv == nil {
+		return
+	}
+	raw := loopbackRows[i].make(addrsOf(srv), v.name(srv))
+	u, err := url.Parse(raw)
+	if err != nil {
+		v.note.SetText("Cannot open " + raw + ": " + err.Error())
+		return
+	}
+	if err := v.g.app.OpenURL(u); err != nil {
+		v.note.SetText("Cannot open a browser (" + err.Error() + "); copy the address instead: " + raw)
+		return
+	}
+	v.note.SetText("Opened " + raw + " in the browser.")
+}
+
+// pageHost is the host:port for the web page's address: a server that
+// listens on every interface is shown at this machine's LAN address, which
+// a phone on the same network can open.
+func pageHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+		return addr
+	}
+	return net.JoinHostPort(lanIP(), port)
+}
+
+// lanIP is this machine's first private IPv4 address, else 127.0.0.1.
+func lanIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "127.0.0.1"
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsPrivate() {
+			return n.IP.String()
+		}
+	}
+	return "127.0.0.1"
 }
 
 // copyVOD copies the RTMP address that plays the recording name (NAME/FILE

@@ -1,6 +1,7 @@
 // Package peer starts and drives the third-party programs that OnAir is
 // tested and benchmarked against: nginx with the RTMP module as a server,
-// the ffmpeg/ffprobe CLI as publisher and player, and the environment they
+// the ffmpeg/ffprobe CLI as publisher and player, headless Chromium for the
+// web pages (StartChromium), and the environment they
 // need: an Xvfb display (StartXvfb), a private PulseAudio server
 // (StartPulse) and a slow link (StartThrottle). Everything listens on loopback ports or sockets picked at
 // run time.

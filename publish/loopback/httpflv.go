@@ -36,7 +36,6 @@ func (s *Server) serveFLV(w http.ResponseWriter, r *http.Request, name string) {
 	h := w.Header()
 	h.Set("Content-Type", "video/x-flv")
 	h.Set("Cache-Control", "no-cache")
-	h.Set("Access-Control-Allow-Origin", "*")
 	rc := http.NewResponseController(w)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if err := flv.WriteHeader(bw, true, true); err != nil {

@@ -120,6 +120,7 @@ type Server struct {
 	clients    map[uint64]*client
 	bans       map[string]time.Time // banned stream names, until
 	nextClient atomic.Uint64
+	pages      pages
 	err        error
 }
 
@@ -134,6 +135,7 @@ func newServer(cfg Config) *Server {
 		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{}, vodPlans: map[string]*vodPlan{},
 		hooks: &http.Client{}, clients: map[uint64]*client{}, bans: map[string]time.Time{},
 		ladders: map[string]*transcoder{}, ladder: cfg.Transcode,
+		pages: newPages(),
 	}
 	s.recordOn.Store(!cfg.RecordOff)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -206,13 +208,15 @@ func Start(cfg Config) (*Server, error) {
 		s.rtmps = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cfg.Cert}, MinVersion: tls.VersionTLS12})
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", s.serveIndex)
+	mux.HandleFunc("/web/", s.serveWebFile)
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/live/", s.serveLive)
 	mux.HandleFunc("/vod/", s.serveVOD)
 	for _, p := range []string{"/open/", "/send/", "/idle/", "/close/", "/fcs/"} {
 		mux.HandleFunc(p, s.serveRTMPT)
 	}
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+	s.http = &http.Server{Handler: withCORS(mux), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return s.ctx }}
 	s.wg.Add(3)
 	go func() {
@@ -337,6 +341,10 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) {
 	}
 	if name, file, ok := strings.Cut(rest, "/"); ok && name != "" {
 		s.serveHLS(w, r, name, file)
+		return
+	}
+	if rest != "" {
+		s.serveWatch(w, r, rest)
 		return
 	}
 	http.NotFound(w, r)

@@ -43,7 +43,6 @@ func (s *Server) serveVOD(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	w.Header().Set("Access-Control-Allow-Origin", "*")
 	rest := strings.TrimPrefix(r.URL.Path, "/vod/")
 	if name, ok := strings.CutSuffix(rest, "/index.m3u8"); ok {
 		s.serveVODPlaylist(w, r, name)

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"onair/app/engine"
+	"onair/internal/peer"
+	"onair/publish/loopback"
+)
+
+// TestWatchPageInChromium: the test source, live to the loopback server at
+// 1280×720, plays in headless Chromium on the server's watch page
+// (http://HTTP/live/NAME) over HTTP-FLV into Media Source Extensions: the
+// picture advances in real time at full size, the sound decodes, the page
+// reads the latency from the test signal's stripe, and the page fits a
+// 375 px wide phone. A name nobody publishes gets a clear message. With
+// ONAIR_SCREENSHOT_PAGES=DIR the screenshots go there (docs/), else into
+// the test's folder.
+func TestWatchPageInChromium(t *testing.T) {
+	srv, err := loopback.Start(loopback.Config{RTMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	b, err := engine.Start(context.Background(), engine.Config{
+		Video: "testsrc", Audio: "tone", Width: 1280, Height: 720, FPS: 30, VideoBitrate: 2_000_000,
+		AudioBitrate: 96_000, Preset: "ultrafast", KeyInterval: time.Second,
+		URLs: []string{"rtmp://" + srv.RTMPAddr() + "/live/cam"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	if _, err := srv.Hub().WaitLive(wctx, "cam"); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs syncBuffer
+	br, err := peer.StartChromium(1280, 900, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Stop()
+	tab, closeTab := br.Tab()
+	defer closeTab()
+	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
+	defer cancel()
+	shots := os.Getenv("ONAIR_SCREENSHOT_PAGES")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("chromium said:\n%s", logs.String())
+		}
+	}()
+	poll := chromedp.WithPollingInterval(100 * time.Millisecond)
+	eval := func(js string) float64 {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+
+	base := "http://" + srv.HTTPAddr()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/live/cam")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('video').currentTime > 0.5`, poll)); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.onairStats)`))
+		t.Fatalf("the picture never moved: %v (%s)", err, msg)
+	}
+	mode, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`onairStats.mode`))
+	if mode != "flv" {
+		t.Errorf("mode %q, want flv (HTTP-FLV into MSE)", mode)
+	}
+	t0 := eval(`document.getElementById('video').currentTime`)
+	time.Sleep(6 * time.Second)
+	played := eval(`document.getElementById('video').currentTime`) - t0
+	if played < 5 {
+		t.Errorf("the picture advanced %.2f s in 6 s, want ≥ 5", played)
+	}
+	if w := eval(`document.getElementById('video').videoWidth`); w != 1280 {
+		t.Errorf("videoWidth %v, want 1280", w)
+	}
+	if a := eval(`document.getElementById('video').webkitAudioDecodedByteCount`); a <= 0 {
+		t.Errorf("no sound decoded (%v bytes)", a)
+	}
+	src, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`onairStats.latencySource`))
+	lat := eval(`onairStats.latencyMs`)
+	frames, bad := eval(`onairStats.frames`), eval(`onairStats.undecodable`)
+	t.Logf("HTTP-FLV in Chromium: latency %.0f ms (%s), %.0f ms buffered, %v pictures read, %v undecodable", lat, src, eval(`onairStats.bufferMs`), frames, bad)
+	if src != "stripe" || lat <= 0 || lat > 1000 {
+		t.Errorf("latency %.0f ms from %q, want 0..1000 ms from the stripe", lat, src)
+	}
+	if frames < 100 || bad > frames/10 {
+		t.Errorf("%v pictures read, %v without a readable stripe", frames, bad)
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shot("watch-page.png")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if w := eval(`document.documentElement.scrollWidth`); w > 375 {
+		t.Errorf("at 375 px wide the page is %v px wide", w)
+	}
+	shot("watch-page-phone.png")
+
+	// Nobody publishes that name: the page says so, and keeps trying.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/live/nothing")); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById('message').textContent`, poll))
+	if err != nil || !strings.Contains(msg, "no live stream named nothing") || !strings.Contains(msg, "trying again") {
+		t.Errorf("for a name nobody publishes: %q, %v", msg, err)
+	}
+}

@@ -1,0 +1,172 @@
+package loopback
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"onair/internal/peer"
+)
+
+// TestWebPagesInChromium: in headless Chromium, the index page lists the
+// live stream (codecs, thumbnail from the snapshot) without a reload, fits
+// a 375 px wide phone, and says so when the stream ends; a page of another
+// origin reads the API and the HLS playlist (CORS). With
+// ONAIR_SCREENSHOT_PAGES=DIR the desktop and phone screenshots are written
+// there (docs/loopback-page*.png), else into the test's folder.
+func TestWebPagesInChromium(t *testing.T) {
+	s := startServer(t, Config{})
+	ff := ffmpegPublish(t, "rtmp://"+s.RTMPAddr()+"/live/cam", 50*time.Second)
+	waitStream(t, s, "cam")
+	var logs peer.LockedBuffer
+	br, err := peer.StartChromium(1280, 800, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Stop()
+	tab, closeTab := br.Tab()
+	defer closeTab()
+	ctx, cancel := context.WithTimeout(tab, 60*time.Second)
+	defer cancel()
+	shots := os.Getenv("ONAIR_SCREENSHOT_PAGES")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	base := "http://" + s.HTTPAddr()
+
+	card := `document.querySelector('article[data-stream="cam"]')`
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	codecs, err := chromedp.Run(ctx, chromedp.Poll[string](card+`?.querySelector('.codecs').textContent`, chromedp.WithPollingInterval(100*time.Millisecond)))
+	if err != nil {
+		t.Fatalf("the stream's card never showed: %v", err)
+	}
+	if !strings.Contains(codecs, "h264 320×240") || !strings.Contains(codecs, "aac") {
+		t.Errorf("codecs %q", codecs)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](card+`.querySelector('.thumb').style.backgroundImage.startsWith('url(')`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Errorf("no thumbnail: %v", err)
+	}
+	rtmp, err := chromedp.Run(ctx, chromedp.Evaluate[string](card+`.querySelector('button').title`))
+	if _, port, _ := strings.Cut(s.RTMPAddr(), ":"); err != nil || rtmp != "rtmp://127.0.0.1:"+port+"/live/cam" {
+		t.Errorf("RTMP address %q, %v", rtmp, err)
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shot("loopback-page.png")
+
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // layout
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil || width > 375 {
+		t.Errorf("at 375 px wide the page is %d px wide (%v)", width, err)
+	}
+	shot("loopback-page-phone.png")
+
+	// A page of another origin reads the API and the playlist.
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<!doctype html><title>elsewhere</title>")
+	}))
+	defer other.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(other.URL)); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/streams", "/live/cam/master.m3u8", "/live/cam/index.m3u8"} {
+		js := fmt.Sprintf(`fetch(%q, {headers: {"Authorization": "Bearer none"}}).then(r => r.status + " " + r.headers.get("content-type")).catch(e => "failed: " + e)`, base+path)
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		if err != nil || !strings.HasPrefix(got, "200 ") {
+			t.Errorf("a page of another origin fetching %s: %q, %v", path, got, err)
+		}
+	}
+
+	// The stream ends: the page says nothing is live, without a reload.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](card+` !== null`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Fatal(err)
+	}
+	_ = ff.Process.Kill()
+	empty, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById('empty')?.textContent`, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)))
+	if err != nil || !strings.Contains(empty, "Nothing is live") {
+		t.Errorf("after the stream ended: %q, %v", empty, err)
+	}
+
+	// The page's parsers (web/flv.js) take damaged input: the FLV reader
+	// stops with an error, never throws or hangs; the SPS reader returns a
+	// size or throws an Error.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/live/nothing")); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := chromedp.Run(ctx, chromedp.Evaluate[int](damagedInput, chromedp.EvalAwaitPromise))
+	if err != nil || runs != 200 {
+		t.Errorf("damaged input: %d runs, %v", runs, err)
+	}
+	if t.Failed() {
+		t.Logf("chromium said:\n%s", logs.String())
+	}
+}
+
+// damagedInput feeds web/flv.js 200 damaged FLV streams, in random
+// pieces, and its SPS reader 5000 damaged configurations.
+const damagedInput = `(async () => {
+  const hex = (h) => Uint8Array.from(h.match(/../g), (x) => parseInt(x, 16));
+  const avcC = hex("0164001fffe1001a6764001facd9405005bb0110000003001000000303c0f1831960");
+  const tag = (type, ts, body) => {
+    const t = new Uint8Array(11 + body.length + 4);
+    t.set([type, body.length >> 16, (body.length >> 8) & 255, body.length & 255, (ts >> 16) & 255, (ts >> 8) & 255, ts & 255, 0, 0, 0, 0]);
+    t.set(body, 11);
+    const n = 11 + body.length;
+    t.set([n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255], 11 + body.length);
+    return t;
+  };
+  const seed = concat([hex("464c5601050000000900000000"),
+    tag(9, 0, concat([hex("1700000000"), avcC])), tag(8, 0, hex("af001190")),
+    tag(9, 0, hex("17010000000000000565888400")), tag(8, 0, hex("af0121100405")),
+    tag(9, 33, hex("27010000000000000541e02000"))]);
+  let runs = 0;
+  for (let i = 0; i < 200; i++) {
+    const p = new FLVPlayer(document.createElement("video"), null, () => {});
+    await p.opened;
+    const m = seed.slice();
+    for (let k = 1 + Math.floor(Math.random() * 8); k > 0; k--) m[Math.floor(Math.random() * m.length)] = Math.floor(Math.random() * 256);
+    const end = Math.random() < 0.3 ? Math.floor(Math.random() * m.length) : m.length;
+    for (let o = 0; o < end; ) {
+      const c = 1 + Math.floor(Math.random() * 40);
+      if (!p.feed(m.subarray(o, Math.min(o + c, end)))) break;
+      o += c;
+    }
+    p.close();
+    runs++;
+  }
+  for (let i = 0; i < 5000; i++) {
+    const a = avcC.slice();
+    a[8 + Math.floor(Math.random() * (a.length - 8))] ^= 1 << Math.floor(Math.random() * 8);
+    try {
+      const r = spsSize(a.subarray(0, Math.random() < 0.2 ? Math.floor(Math.random() * a.length) : a.length));
+      if (typeof r.width !== "number" || typeof r.height !== "number") throw new TypeError("no size");
+    } catch (e) {
+      if (!(e instanceof Error) || e instanceof TypeError || e instanceof RangeError) throw e;
+    }
+  }
+  return runs;
+})()`
