@@ -17,10 +17,10 @@ import (
 
 // TestWatchPageInChromium: the test source, live to the loopback server at
 // 1280×720, plays in headless Chromium on the server's watch page
-// (http://HTTP/live/NAME) over HTTP-FLV into Media Source Extensions: the
-// picture advances in real time at full size, the sound decodes, the page
-// reads the latency from the test signal's stripe, and the page fits a
-// 375 px wide phone. A name nobody publishes gets a clear message. With
+// (http://HTTP/live/NAME), in Auto mode over WebRTC (WHEP), then over
+// HTTP-FLV into Media Source Extensions: the picture advances in real time
+// at full size, sound comes, the page reads the latency from the test
+// signal's stripe, and the page fits a 375 px wide phone. A name nobody publishes gets a clear message. With
 // ONAIR_SCREENSHOT_PAGES=DIR the screenshots go there (docs/), else into
 // the test's folder.
 func TestWatchPageInChromium(t *testing.T) {
@@ -74,39 +74,53 @@ func TestWatchPageInChromium(t *testing.T) {
 	}
 
 	base := "http://" + srv.HTTPAddr()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/live/cam")); err != nil {
-		t.Fatal(err)
+	// watch plays the stream in mode ("" for Auto) and checks it.
+	watch := func(mode, want string, within float64) {
+		t.Helper()
+		url := base + "/live/cam"
+		if mode != "" {
+			url += "?mode=" + mode
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('video').currentTime > 0.5`, poll)); err != nil {
+			msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.onairStats)`))
+			t.Fatalf("%s: the picture never moved: %v (%s)", want, err, msg)
+		}
+		if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`onairStats.mode`)); got != want {
+			t.Errorf("mode %q, want %q", got, want)
+		}
+		t0 := eval(`document.getElementById('video').currentTime`)
+		time.Sleep(6 * time.Second)
+		played := eval(`document.getElementById('video').currentTime`) - t0
+		if played < 5 {
+			t.Errorf("%s: the picture advanced %.2f s in 6 s, want ≥ 5", want, played)
+		}
+		if w := eval(`document.getElementById('video').videoWidth`); w != 1280 {
+			t.Errorf("%s: videoWidth %v, want 1280", want, w)
+		}
+		sound := `document.getElementById('video').webkitAudioDecodedByteCount`
+		if want == "whep" { // WebRTC decodes the sound itself: count what came
+			sound = `onairPlayer.pc.getStats().then((r) => { let n = 0; r.forEach((s) => { if (s.type === "inbound-rtp" && s.kind === "audio") n = s.packetsReceived; }); return n; })`
+		}
+		if a, err := chromedp.Run(ctx, chromedp.Evaluate[float64](sound, chromedp.EvalAwaitPromise)); err != nil || a <= 0 {
+			t.Errorf("%s: no sound (%v, %v)", want, a, err)
+		}
+		src, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`onairStats.latencySource`))
+		lat := eval(`onairStats.latencyMs`)
+		frames, bad := eval(`onairStats.frames`), eval(`onairStats.undecodable`)
+		t.Logf("%s in Chromium: latency %.0f ms (%s), %.0f ms buffered, %v pictures read, %v undecodable", want, lat, src, eval(`onairStats.bufferMs || 0`), frames, bad)
+		if src != "stripe" || lat <= 0 || lat > within {
+			t.Errorf("%s: latency %.0f ms from %q, want 0..%v ms from the stripe", want, lat, src, within)
+		}
+		if frames < 100 || bad > frames/10 {
+			t.Errorf("%s: %v pictures read, %v without a readable stripe", want, frames, bad)
+		}
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('video').currentTime > 0.5`, poll)); err != nil {
-		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.onairStats)`))
-		t.Fatalf("the picture never moved: %v (%s)", err, msg)
-	}
-	mode, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`onairStats.mode`))
-	if mode != "flv" {
-		t.Errorf("mode %q, want flv (HTTP-FLV into MSE)", mode)
-	}
-	t0 := eval(`document.getElementById('video').currentTime`)
-	time.Sleep(6 * time.Second)
-	played := eval(`document.getElementById('video').currentTime`) - t0
-	if played < 5 {
-		t.Errorf("the picture advanced %.2f s in 6 s, want ≥ 5", played)
-	}
-	if w := eval(`document.getElementById('video').videoWidth`); w != 1280 {
-		t.Errorf("videoWidth %v, want 1280", w)
-	}
-	if a := eval(`document.getElementById('video').webkitAudioDecodedByteCount`); a <= 0 {
-		t.Errorf("no sound decoded (%v bytes)", a)
-	}
-	src, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`onairStats.latencySource`))
-	lat := eval(`onairStats.latencyMs`)
-	frames, bad := eval(`onairStats.frames`), eval(`onairStats.undecodable`)
-	t.Logf("HTTP-FLV in Chromium: latency %.0f ms (%s), %.0f ms buffered, %v pictures read, %v undecodable", lat, src, eval(`onairStats.bufferMs`), frames, bad)
-	if src != "stripe" || lat <= 0 || lat > 1000 {
-		t.Errorf("latency %.0f ms from %q, want 0..1000 ms from the stripe", lat, src)
-	}
-	if frames < 100 || bad > frames/10 {
-		t.Errorf("%v pictures read, %v without a readable stripe", frames, bad)
-	}
+	// Targets 200 ms (WebRTC), 1 s: twice as much here, for a loaded machine.
+	watch("flv", "flv", 1000)
+	watch("", "whep", 400)
 	shot := func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

@@ -120,6 +120,8 @@ type Server struct {
 	clients    map[uint64]*client
 	bans       map[string]time.Time // banned stream names, until
 	nextClient atomic.Uint64
+	whep       map[string]*whepSession // WebRTC viewers, by session id
+	opus       map[string]*opusSource  // streams' sound for them, by name
 	pages      pages
 	err        error
 }
@@ -135,7 +137,7 @@ func newServer(cfg Config) *Server {
 		hls: map[string]*hlsOut{}, writing: map[string]bool{}, dvr: map[string]*dvrOut{}, durations: map[string]float64{}, vodPlans: map[string]*vodPlan{},
 		hooks: &http.Client{}, clients: map[uint64]*client{}, bans: map[string]time.Time{},
 		ladders: map[string]*transcoder{}, ladder: cfg.Transcode,
-		pages: newPages(),
+		pages: newPages(), whep: map[string]*whepSession{}, opus: map[string]*opusSource{},
 	}
 	s.recordOn.Store(!cfg.RecordOff)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -340,6 +342,10 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if name, file, ok := strings.Cut(rest, "/"); ok && name != "" {
+		if id, ok := strings.CutPrefix(file, "whep"); ok && (id == "" || id[0] == '/') {
+			s.serveWHEP(w, r, name, strings.TrimPrefix(id, "/"))
+			return
+		}
 		s.serveHLS(w, r, name, file)
 		return
 	}

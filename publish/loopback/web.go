@@ -14,10 +14,11 @@ import (
 //   - http://HTTP/ (index.html): the live streams, with thumbnails,
 //     codecs, uptime, viewers and their addresses, updated every 2 s from
 //     /api/streams (with the page's ?token= when the API wants one);
-//   - http://HTTP/live/NAME (watch.html): plays the stream, over HTTP-FLV
-//     into Media Source Extensions (web/flv.js: FLV to fragmented MP4), or
-//     the HLS playlist where the browser plays HLS itself (iPhone Safari);
-//     the latency from the test signal's stripe (web/stripe.js);
+//   - http://HTTP/live/NAME (watch.html): plays the stream over WebRTC
+//     (web/whep.js, the browser's RTCPeerConnection against whep.go), over
+//     HTTP-FLV into Media Source Extensions (web/flv.js: FLV to fragmented
+//     MP4), or the HLS playlist where the browser plays HLS itself; the
+//     latency from the test signal's stripe (web/stripe.js);
 //   - http://HTTP/web/FILE.js: the pages' scripts.
 //
 //go:embed web

@@ -228,7 +228,11 @@ class FLVPlayer {
     } catch (e) {
       return this.fail(new Error("cannot reach the server: " + e.message));
     }
-    if (!resp.ok) return this.fail(new Error((await resp.text()).trim() || "HTTP " + resp.status));
+    if (!resp.ok) {
+      const e = new Error((await resp.text()).trim() || "HTTP " + resp.status);
+      e.status = resp.status;
+      return this.fail(e);
+    }
     const reader = resp.body.getReader();
     for (;;) {
       let r;
