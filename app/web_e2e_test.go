@@ -17,8 +17,8 @@ import (
 
 // TestWatchPageInChromium: the test source, live to the loopback server at
 // 1280×720, plays in headless Chromium on the server's watch page
-// (http://HTTP/live/NAME), in Auto mode over WebRTC (WHEP), then over
-// HTTP-FLV into Media Source Extensions: the picture advances in real time
+// (http://HTTP/live/NAME) over HTTP-FLV and over LL-HLS into Media Source
+// Extensions, then in Auto mode, which is WebRTC (WHEP): the picture advances in real time
 // at full size, sound comes, the page reads the latency from the test
 // signal's stripe, and the page fits a 375 px wide phone. A name nobody publishes gets a clear message. With
 // ONAIR_SCREENSHOT_PAGES=DIR the screenshots go there (docs/), else into
@@ -118,8 +118,10 @@ func TestWatchPageInChromium(t *testing.T) {
 			t.Errorf("%s: %v pictures read, %v without a readable stripe", want, frames, bad)
 		}
 	}
-	// Targets 200 ms (WebRTC), 1 s: twice as much here, for a loaded machine.
+	// Targets: 200 ms for WebRTC (twice as much here, for a loaded
+	// machine), 1 s for LL-HLS (and for HTTP-FLV, which has none).
 	watch("flv", "flv", 1000)
+	watch("llhls", "llhls", 1000)
 	watch("", "whep", 400)
 	shot := func(name string) {
 		t.Helper()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,7 @@ type hlsOut struct {
 	created chan struct{} // closed when muxer is set (or the stream ended first)
 	mu      sync.Mutex
 	muxer   *hls.Muxer
+	ll      *hls.LLMuxer         // LL-HLS of the same stream (nil without H.264)
 	viewers map[string]time.Time // HLS clients by address, last seen
 
 	// skipped counts the media units that could not go into the muxer
@@ -55,6 +57,9 @@ func (o *hlsOut) run() {
 	lengthSize := 4 // NAL unit length size, from the AVC sequence header
 	defer func() {
 		o.mu.Lock()
+		if o.ll != nil {
+			o.ll.Close()
+		}
 		if o.muxer != nil {
 			o.muxer.Close()
 		} else {
@@ -100,19 +105,31 @@ func (o *hlsOut) run() {
 						s.log.Warn("no HLS for this stream", "stream", name, "err", err)
 						return
 					}
+					ll, err := hls.NewLLMuxer(hls.LLConfig{Video: video, Audio: audio, Logger: s.log})
+					if err != nil {
+						s.log.Debug("no LL-HLS for this stream", "stream", name, "err", err)
+					}
 					o.mu.Lock()
-					o.muxer = nm
+					o.muxer, o.ll = nm, ll
 					close(o.created)
 					o.mu.Unlock()
 					m = nm
 					for _, q := range pending {
 						_ = m.WritePacket(q)
+						if ll != nil {
+							_ = ll.WritePacket(q)
+						}
 					}
 					pending = nil
 					continue
 				}
 				if err := m.WritePacket(p); err != nil {
 					o.skip(s.log, name, err)
+				}
+				if ll := o.ll; ll != nil { // set before created was closed, never changed
+					if err := ll.WritePacket(p); err != nil {
+						o.skip(s.log, name, err)
+					}
 				}
 			}
 		}
@@ -214,10 +231,10 @@ func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, name, file str
 	case <-time.After(5 * time.Second):
 	}
 	o.mu.Lock()
-	m := o.muxer
+	m, ll := o.muxer, o.ll
 	_, known := o.viewers[r.RemoteAddr]
 	o.mu.Unlock()
-	if file == "index.m3u8" {
+	if file == "index.m3u8" || file == "ll/index.m3u8" {
 		// A client's first playlist asks the play hook; its reloads do not.
 		if !known {
 			if err := s.allow(r.Context(), hookEvent{Action: "play", Stream: name, Client: r.RemoteAddr, Protocol: "hls", Query: r.URL.RawQuery}); err != nil {
@@ -235,6 +252,15 @@ func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, name, file str
 	}
 	r2 := r.Clone(r.Context())
 	r2.URL.Path = "/" + file
+	if rest, ok := strings.CutPrefix(file, "ll/"); ok {
+		if ll == nil {
+			http.Error(w, "LL-HLS needs H.264 video, which this stream does not have", http.StatusNotFound)
+			return
+		}
+		r2.URL.Path = "/" + rest
+		ll.ServeHTTP(w, r2)
+		return
+	}
 	m.ServeHTTP(w, r2)
 }
 

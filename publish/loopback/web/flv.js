@@ -333,23 +333,24 @@ class FLVPlayer {
     return b.length ? b.end(b.length - 1) : NaN;
   }
 
-  // keepLive holds the picture near the live edge: a little more than
-  // target seconds buffered ahead of it plays faster (up to 10 %, unheard
-  // in speech) until it is back; more than maxBehind (a stall, a
-  // background tab) jumps there. It also trims old data.
-  keepLive(target, maxBehind) {
-    const edge = this.liveEdge();
-    if (isNaN(edge)) return;
-    const v = this.video, now = v.currentTime, ahead = edge - now;
-    if (ahead > maxBehind || now < (v.buffered.length ? v.buffered.start(0) : 0)) {
-      v.currentTime = Math.max(edge - target, 0);
-      v.playbackRate = 1;
-    } else if (ahead > target * 1.5) {
-      v.playbackRate = 1.1;
-    } else if (ahead <= target) {
-      v.playbackRate = 1;
-    }
-    if (this.vtrack) this.vtrack.trim(now);
-    if (this.atrack) this.atrack.trim(now);
+  keepLive(target, maxBehind) { holdLive(this.video, [this.vtrack, this.atrack], target, maxBehind); }
+}
+
+// holdLive holds the picture near the live edge: a little more than target
+// seconds buffered ahead of it plays faster (up to 10 %, unheard in speech)
+// until it is back; more than maxBehind (a stall, a background tab) jumps
+// there. It also trims old data from tracks.
+function holdLive(v, tracks, target, maxBehind) {
+  const b = v.buffered;
+  if (b.length === 0) return;
+  const edge = b.end(b.length - 1), now = v.currentTime, ahead = edge - now;
+  if (ahead > maxBehind || now < b.start(0)) {
+    v.currentTime = Math.max(edge - target, 0);
+    v.playbackRate = 1;
+  } else if (ahead > target * 1.5) {
+    v.playbackRate = 1.1;
+  } else if (ahead <= target) {
+    v.playbackRate = 1;
   }
+  for (const t of tracks) if (t) t.trim(now);
 }
