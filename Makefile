@@ -16,9 +16,11 @@ deps:
 
 deps-test:
 	@.ci/deps --test
+	@.ci/webpeers
 
 deps-bench:
 	@.ci/deps --bench
+	@.ci/webpeers
 
 build: deps
 	@mkdir -p bin

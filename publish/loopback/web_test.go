@@ -19,7 +19,8 @@ import (
 // TestWebPagesInChromium: in headless Chromium, the index page lists the
 // live stream (codecs, thumbnail from the snapshot) without a reload, fits
 // a 375 px wide phone, and says so when the stream ends; a page of another
-// origin reads the API and the HLS playlist (CORS). With
+// origin reads the API and the HLS playlist (CORS), and plays the LL-HLS
+// playlist with hls.js in low-latency mode. With
 // ONAIR_SCREENSHOT_PAGES=DIR the desktop and phone screenshots are written
 // there (docs/loopback-page*.png), else into the test's folder.
 func TestWebPagesInChromium(t *testing.T) {
@@ -96,6 +97,46 @@ func TestWebPagesInChromium(t *testing.T) {
 		if err != nil || !strings.HasPrefix(got, "200 ") {
 			t.Errorf("a page of another origin fetching %s: %q, %v", path, got, err)
 		}
+	}
+
+	// hls.js (from npm, pinned: .ci/webpeers) in low-latency mode plays the
+	// LL-HLS playlist from a page of another origin.
+	hlsjs, err := os.ReadFile("testdata/webpeers/node_modules/hls.js/dist/hls.min.js")
+	if err != nil {
+		t.Fatalf("hls.js is not installed: run `make deps-test` (npm ci in publish/loopback/testdata/webpeers): %v", err)
+	}
+	player := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hls.min.js" {
+			w.Header().Set("Content-Type", "text/javascript")
+			_, _ = w.Write(hlsjs)
+			return
+		}
+		fmt.Fprintf(w, `<!doctype html><video id="v" muted autoplay playsinline></video><script src="/hls.min.js"></script><script>
+window.hlsErrors = [];
+const hls = new Hls({lowLatencyMode: true});
+hls.on(Hls.Events.ERROR, (e, d) => hlsErrors.push(d.type + ":" + d.details + (d.fatal ? " (fatal)" : "")));
+hls.loadSource(%q);
+hls.attachMedia(document.getElementById("v"));
+window.hlsjs = hls;
+</script>`, base+"/live/cam/ll/index.m3u8")
+	}))
+	defer player.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(player.URL)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('v').currentTime > 0.5`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		errs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`hlsErrors.join("; ")`))
+		t.Fatalf("hls.js never played the LL-HLS playlist: %v (%s)", err, errs)
+	}
+	t0, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById('v').currentTime`))
+	time.Sleep(6 * time.Second)
+	t1, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById('v').currentTime`))
+	lat, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`hlsjs.latency`))
+	part, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`hlsjs.levels[0].details.partTarget`))
+	errs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`hlsErrors.join("; ")`))
+	t.Logf("hls.js on LL-HLS: played %.2f s in 6 s, latency %.2f s (its own figure), part target %v, errors %q", t1-t0, lat, part, errs)
+	if t1-t0 < 5 || part != 0.2 || lat <= 0 || lat > 2 || strings.Contains(errs, "fatal") {
+		t.Errorf("hls.js on LL-HLS: played %.2f s in 6 s, latency %.2f s, part target %v, errors %q", t1-t0, lat, part, errs)
 	}
 
 	// The stream ends: the page says nothing is live, without a reload.
