@@ -37,8 +37,8 @@ func withCORS(h http.Handler) http.Handler {
 		}
 		hd.Set("Access-Control-Allow-Methods", corsMethods)
 		allow := corsHeaders
-		if want := r.Header.Get("Access-Control-Request-Headers"); want != "" && validHeaderList(want) {
-			allow = want
+		if list, ok := headerList(r.Header.Get("Access-Control-Request-Headers")); ok {
+			allow = list
 		}
 		hd.Set("Access-Control-Allow-Headers", allow)
 		hd.Set("Access-Control-Max-Age", corsMaxAge)
@@ -48,23 +48,26 @@ func withCORS(h http.Handler) http.Handler {
 	})
 }
 
-// validHeaderList says whether s is a comma-separated list of header
-// names (tokens), so that it can be echoed back as it is.
-func validHeaderList(s string) bool {
-	if len(s) > 1024 {
-		return false
+// headerList reads s as a comma-separated list of header names (tokens)
+// and returns it rebuilt from them, to be echoed back; false when s is
+// empty, too long, or not such a list.
+func headerList(s string) (string, bool) {
+	if s == "" || len(s) > 1024 {
+		return "", false
 	}
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
+	names := strings.Split(s, ",")
+	for i, f := range names {
+		f = strings.Trim(f, " \t")
 		if f == "" {
-			return false
+			return "", false
 		}
-		for i := 0; i < len(f); i++ {
-			c := f[i]
+		for j := 0; j < len(f); j++ {
+			c := f[j]
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-				return false
+				return "", false
 			}
 		}
+		names[i] = f
 	}
-	return true
+	return strings.Join(names, ", "), true
 }

@@ -92,8 +92,10 @@ func FuzzCORS(f *testing.F) {
 		if w.Header().Get("Access-Control-Allow-Origin") != "*" {
 			t.Fatal("no Access-Control-Allow-Origin")
 		}
-		if got := w.Header().Get("Access-Control-Allow-Headers"); method == http.MethodOptions && got != corsHeaders && !validHeaderList(got) {
-			t.Fatalf("echoed %q", got)
+		if got := w.Header().Get("Access-Control-Allow-Headers"); method == http.MethodOptions && got != corsHeaders {
+			if list, ok := headerList(got); !ok || list != got {
+				t.Fatalf("echoed %q", got)
+			}
 		}
 		if got := w.Header().Get("Access-Control-Allow-Headers"); strings.ContainsAny(got, "\r\n:;") {
 			t.Fatalf("echoed %q", got)
