@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -125,25 +124,9 @@ func TestWatchPageInChromium(t *testing.T) {
 	watch("flv", "flv", 1000)
 	watch("llhls", "llhls", 1000)
 	watch("", "whep", 400)
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if w, err := peer.ShotDesktopAndPhone(ctx, shots, "watch-page"); err != nil || w > 375 {
+		t.Errorf("at 375 px wide the page is %v px wide (%v)", w, err)
 	}
-	shot("watch-page.png")
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(500 * time.Millisecond)
-	if w := eval(`document.documentElement.scrollWidth`); w > 375 {
-		t.Errorf("at 375 px wide the page is %v px wide", w)
-	}
-	shot("watch-page-phone.png")
 
 	// Nobody publishes that name: the page says so, and keeps trying.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/live/nothing")); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -64,4 +66,29 @@ func (c *Chromium) Stop() {
 	c.cancel()
 	c.cancelAlloc()
 	_ = os.RemoveAll(c.dir)
+}
+
+// ShotDesktopAndPhone writes a screenshot of the tab's page as it is to
+// dir/name.png, then makes the tab a 375×812 phone, lets it lay out, and
+// writes dir/name-phone.png. It returns the page's width on the phone
+// (more than 375: it does not fit).
+func ShotDesktopAndPhone(ctx context.Context, dir, name string) (phoneWidth int, err error) {
+	shot := func(file string) error {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, file), png, 0o644)
+	}
+	if err := shot(name + ".png"); err != nil {
+		return 0, err
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile)); err != nil {
+		return 0, err
+	}
+	time.Sleep(500 * time.Millisecond) // layout
+	if phoneWidth, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); err != nil {
+		return 0, err
+	}
+	return phoneWidth, shot(name + "-phone.png")
 }

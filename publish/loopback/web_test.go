@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,27 +60,10 @@ func TestWebPagesInChromium(t *testing.T) {
 	if _, port, _ := strings.Cut(s.RTMPAddr(), ":"); err != nil || rtmp != "rtmp://127.0.0.1:"+port+"/live/cam" {
 		t.Errorf("RTMP address %q, %v", rtmp, err)
 	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	shot("loopback-page.png")
-
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(300 * time.Millisecond) // layout
-	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	width, err := peer.ShotDesktopAndPhone(ctx, shots, "loopback-page")
 	if err != nil || width > 375 {
 		t.Errorf("at 375 px wide the page is %d px wide (%v)", width, err)
 	}
-	shot("loopback-page-phone.png")
 
 	// A page of another origin reads the API and the playlist.
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
