@@ -10,7 +10,6 @@ import (
 	"github.com/asticode/go-astiav"
 
 	"onair/encode"
-	"onair/internal/avcodec"
 	"onair/internal/media"
 	"onair/internal/swr"
 	"onair/publish/flv"
@@ -191,21 +190,9 @@ type aacToOpus struct {
 }
 
 func newAACToOpus(asc []byte) (*aacToOpus, error) {
-	dec := astiav.FindDecoder(avcodec.ID(media.CodecAAC))
-	if dec == nil {
-		return nil, errors.New("no AAC decoder")
-	}
-	cc := astiav.AllocCodecContext(dec)
-	if cc == nil {
-		return nil, errors.New("allocating the AAC decoder failed")
-	}
-	if err := cc.SetExtraData(asc); err != nil {
-		cc.Free()
-		return nil, err
-	}
-	if err := cc.Open(dec, nil); err != nil {
-		cc.Free()
-		return nil, fmt.Errorf("opening the AAC decoder: %w", err)
+	cc, err := openDecoderContext(media.CodecAAC, asc, nil)
+	if err != nil {
+		return nil, fmt.Errorf("the AAC decoder: %w", err)
 	}
 	enc, err := encode.NewAudio(encode.AudioConfig{Codec: media.CodecOpus, SampleRate: 48000, Channels: 2,
 		Bitrate: 96_000, FrameDuration: 20 * time.Millisecond})

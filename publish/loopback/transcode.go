@@ -539,24 +539,39 @@ type videoDecoder struct {
 }
 
 func openVideoDecoder(hdr flv.VideoInfo) (*videoDecoder, error) {
-	dec := astiav.FindDecoder(avcodec.ID(hdr.Codec))
+	cc, err := openDecoderContext(hdr.Codec, hdr.Data, func(cc *astiav.CodecContext) {
+		cc.SetTimeBase(astiav.NewRational(1, 1000))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &videoDecoder{cc: cc, pkt: astiav.AllocPacket(), f: astiav.AllocFrame()}, nil
+}
+
+// openDecoderContext opens FFmpeg's decoder for codec with its
+// configuration (extradata); setup, when not nil, adjusts the context
+// before it opens.
+func openDecoderContext(codec media.Codec, extradata []byte, setup func(*astiav.CodecContext)) (*astiav.CodecContext, error) {
+	dec := astiav.FindDecoder(avcodec.ID(codec))
 	if dec == nil {
-		return nil, fmt.Errorf("no decoder for %v", hdr.Codec)
+		return nil, fmt.Errorf("no decoder for %v", codec)
 	}
 	cc := astiav.AllocCodecContext(dec)
 	if cc == nil {
 		return nil, errors.New("allocating a decoder failed")
 	}
-	if err := cc.SetExtraData(hdr.Data); err != nil {
+	if err := cc.SetExtraData(extradata); err != nil {
 		cc.Free()
 		return nil, err
 	}
-	cc.SetTimeBase(astiav.NewRational(1, 1000))
+	if setup != nil {
+		setup(cc)
+	}
 	if err := cc.Open(dec, nil); err != nil {
 		cc.Free()
 		return nil, fmt.Errorf("opening the %s decoder: %w", dec.Name(), err)
 	}
-	return &videoDecoder{cc: cc, pkt: astiav.AllocPacket(), f: astiav.AllocFrame()}, nil
+	return cc, nil
 }
 
 // decode sends one picture (dts and pts on the source's timeline) and
