@@ -128,6 +128,45 @@ func TestWatchPageInChromium(t *testing.T) {
 		t.Errorf("at 375 px wide the page is %v px wide (%v)", w, err)
 	}
 
+	// A tab on WebRTC is closed: the page hangs up as it goes (a DELETE on
+	// page hide), and the server lets the viewer go at once, not after
+	// ICE's silence timeout.
+	whepViewers := func() int {
+		n := 0
+		for _, c := range srv.Clients() {
+			if c.Protocol == "whep" {
+				n++
+			}
+		}
+		return n
+	}
+	waitViewers := func(want func(int) bool) int {
+		for deadline := time.Now().Add(5 * time.Second); !want(whepViewers()) && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return whepViewers()
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if n := waitViewers(func(n int) bool { return n == 0 }); n != 0 {
+		t.Errorf("%d WebRTC viewers after the page was left", n)
+	}
+	other, closeOther := br.Tab()
+	if err := chromedp.Do(other, chromedp.Navigate(base+"/live/cam?mode=whep")); err != nil {
+		t.Fatal(err)
+	}
+	if n := waitViewers(func(n int) bool { return n > 0 }); n != 1 {
+		t.Errorf("%d WebRTC viewers with one tab open, want 1", n)
+	}
+	closeOther()
+	closed := time.Now()
+	if n := waitViewers(func(n int) bool { return n == 0 }); n != 0 {
+		t.Errorf("%d WebRTC viewers still on the server 5 s after the tab was closed", n)
+	} else if d := time.Since(closed); d > 2*time.Second {
+		t.Errorf("the server let the closed tab's WebRTC viewer go after %v, want ≤ 2 s", d)
+	}
+
 	// Nobody publishes that name: the page says so, and keeps trying.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/live/nothing")); err != nil {
 		t.Fatal(err)

@@ -114,6 +114,13 @@ func (s *Server) serveWHEP(w http.ResponseWriter, r *http.Request, name, id stri
 
 // startWHEP makes the peer connection for offer and starts sending the
 // stream name to it.
+// How long a WHEP viewer may be silent before ICE calls it disconnected,
+// and then failed (the session ends).
+const (
+	whepDisconnected = 3 * time.Second
+	whepFailed       = 5 * time.Second
+)
+
 func (s *Server) startWHEP(name, offer, remote string) (*whepSession, string, error) {
 	vseq, _ := s.hub.Headers(name)
 	if vseq == nil {
@@ -143,6 +150,11 @@ func (s *Server) startWHEP(name, offer, remote string) (*whepSession, string, er
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	// A viewer that goes without a DELETE (a crashed tab, a phone out of
+	// range) is let go after 8 s of silence rather than pion's 30 s: its
+	// Opus encoding and sending cost the server all that time. Browsers
+	// send RTCP about every second, so a live viewer is never that quiet.
+	se.SetICETimeouts(whepDisconnected, whepFailed, time.Second)
 	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, "", fmt.Errorf("WebRTC: %w", err)

@@ -51,7 +51,8 @@ class WHEPPlayer {
   }
 
   hangUp() {
-    if (this.location) fetch(this.location, { method: "DELETE" }).catch(() => {});
+    // keepalive: the DELETE still goes when the page is being closed.
+    if (this.location) fetch(this.location, { method: "DELETE", keepalive: true }).catch(() => {});
     this.location = "";
   }
 
