@@ -16,8 +16,10 @@ func segmentName(seq uint64) string {
 
 // renderPlaylist writes the live media playlist (RFC 8216 4.3) of segs,
 // oldest first, with #EXT-X-ENDLIST when ended. The target duration is
-// longest rounded up to whole seconds, at least 1: every #EXTINF rounds to
-// no more, as 4.3.3.1 asks.
+// longest rounded to the nearest whole second, at least 1: every #EXTINF
+// rounds to no more, as 4.3.3.1 asks. (Rounding up would announce 2 s for
+// a 1 s GOP whose first segment ran a millisecond over, and hls.js holds
+// three target durations back.)
 func renderPlaylist(segs []*segment, longest time.Duration, ended bool) []byte {
 	var seq uint64
 	if len(segs) > 0 {
@@ -38,9 +40,9 @@ func renderPlaylist(segs []*segment, longest time.Duration, ended bool) []byte {
 }
 
 // targetDurationSeconds is d, rounded to milliseconds as #EXTINF shows it,
-// then up to whole seconds; at least 1.
+// then to the nearest whole second (RFC 8216 4.3.3.1); at least 1.
 func targetDurationSeconds(d time.Duration) int64 {
-	return max(1, (durationMS(d)+999)/1000)
+	return max(1, (durationMS(d)+500)/1000)
 }
 
 // durationMS is d in whole milliseconds, rounded to the nearest; 0 for a

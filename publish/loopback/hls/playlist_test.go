@@ -13,7 +13,7 @@ func TestRenderPlaylist(t *testing.T) {
 	}
 	want := `#EXTM3U
 #EXT-X-VERSION:3
-#EXT-X-TARGETDURATION:2
+#EXT-X-TARGETDURATION:1
 #EXT-X-MEDIA-SEQUENCE:7
 #EXTINF:1.000,
 seg7.ts
@@ -39,9 +39,12 @@ func TestTargetDurationSeconds(t *testing.T) {
 		{0, 1},
 		{time.Second, 1},
 		{1000400 * time.Microsecond, 1}, // #EXTINF:1.000
-		{1001 * time.Millisecond, 2},
+		{1001 * time.Millisecond, 1},    // #EXTINF:1.001 rounds to 1
+		{1499 * time.Millisecond, 1},
+		{1500 * time.Millisecond, 2},
 		{6 * time.Second, 6},
-		{6*time.Second + time.Millisecond, 7},
+		{6*time.Second + time.Millisecond, 6},
+		{6*time.Second + 500*time.Millisecond, 7},
 	} {
 		if got := targetDurationSeconds(tc.d); got != tc.want {
 			t.Errorf("targetDurationSeconds(%v) = %d, want %d", tc.d, got, tc.want)
