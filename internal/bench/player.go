@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"sort"
@@ -38,9 +39,10 @@ func startServe(bin string) (*exec.Cmd, string, error) {
 	return cmd, addr, err
 }
 
-// startServeHTTP runs `onair serve` on free ports and returns its RTMP and
-// HTTP (HLS, HTTP-FLV, RTMPT) addresses.
-func startServeHTTP(bin string) (*exec.Cmd, string, string, error) {
+// startServeHTTP runs `onair serve` (with extra arguments) on free ports,
+// waits until it accepts RTMP connections, and returns its RTMP and HTTP
+// (HLS, HTTP-FLV, RTMPT, the web pages) addresses.
+func startServeHTTP(bin string, extra ...string) (*exec.Cmd, string, string, error) {
 	port, err := peer.FreePort()
 	if err != nil {
 		return nil, "", "", err
@@ -50,12 +52,23 @@ func startServeHTTP(bin string) (*exec.Cmd, string, string, error) {
 		return nil, "", "", err
 	}
 	addr, haddr := fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", hport)
-	cmd := exec.Command(bin, "serve", "--rtmp", addr, "--http", haddr, "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"serve", "--rtmp", addr, "--http", haddr, "--log-level", "warn"}, extra...)...)
+	cmd.Stderr = os.Stderr // warnings, and a crash's trace
 	if err := cmd.Start(); err != nil {
 		return nil, "", "", err
 	}
-	time.Sleep(300 * time.Millisecond)
-	return cmd, addr, haddr, nil
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return cmd, addr, haddr, nil
+		}
+		if time.Now().After(deadline) {
+			stopCmd(cmd)
+			return nil, "", "", fmt.Errorf("onair serve did not listen on %s: %w", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func stopCmd(c *exec.Cmd) {

@@ -27,26 +27,15 @@ const serverRounds = 2
 // nginx-rtmp. Both cut HLS of the stream meanwhile (nginx: hls on in
 // application live), nobody fetches it.
 func runServerBench(bin string, ng *peer.Nginx, dur time.Duration) error {
-	port, err := peer.FreePort()
-	if err != nil {
-		return err
-	}
-	hport, err := peer.FreePort()
-	if err != nil {
-		return err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	args := []string{"serve", "--rtmp", addr, "--http", fmt.Sprintf("127.0.0.1:%d", hport), "--log-level", "warn"}
+	var extra []string
 	if p := os.Getenv("ONAIR_SERVE_CPUPROFILE"); p != "" {
-		args = append(args, "--cpuprofile", p)
+		extra = append(extra, "--cpuprofile", p)
 	}
-	srv := exec.Command(bin, args...)
-	srv.Stderr = os.Stderr // warnings, and a crash's trace
-	if err := srv.Start(); err != nil {
+	srv, addr, _, err := startServeHTTP(bin, extra...)
+	if err != nil {
 		return err
 	}
 	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	time.Sleep(300 * time.Millisecond)
 
 	type side struct {
 		name   string

@@ -20,9 +20,11 @@ const rtmpModule = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 //   - rtmp://127.0.0.1:RTMPPort/deny/NAME: every publish is denied;
 //   - rtmp://127.0.0.1:RTMPPort/vod/FILE: the FLV or MP4 file Dir/vod/FILE
 //     on demand (the play directive: duration in onMetaData, seek, pause);
-//   - HLS of /live streams under Dir/hls/NAME.m3u8.
+//   - HLS of /live streams under Dir/hls/NAME.m3u8, served over HTTP at
+//     HLSURL(NAME) with CORS (what a page of another origin, hls.js, needs).
 type Nginx struct {
 	RTMPPort int
+	HTTPPort int
 	*nginxProc
 }
 
@@ -40,6 +42,10 @@ func StartNginx(dir string, port int) (*Nginx, error) {
 		if port, err = FreePort(); err != nil {
 			return nil, err
 		}
+	}
+	httpPort, err := FreePort()
+	if err != nil {
+		return nil, err
 	}
 	for _, sub := range []string{"hls", "vod"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
@@ -69,12 +75,37 @@ rtmp {
     }
   }
 }
-`, rtmpModule, nginxMain(dir), port, dir, dir)
+http {
+  access_log off;
+  client_body_temp_path %[6]s/tmp/body;
+  proxy_temp_path %[6]s/tmp/proxy;
+  fastcgi_temp_path %[6]s/tmp/fastcgi;
+  uwsgi_temp_path %[6]s/tmp/uwsgi;
+  scgi_temp_path %[6]s/tmp/scgi;
+  types {
+    application/vnd.apple.mpegurl m3u8;
+    video/mp2t ts;
+  }
+  server {
+    listen 127.0.0.1:%[7]d;
+    location /hls/ {
+      alias %[6]s/hls/;
+      add_header Cache-Control no-cache;
+      add_header Access-Control-Allow-Origin *;
+    }
+  }
+}
+`, rtmpModule, nginxMain(dir), port, dir, dir, dir, httpPort)
 	proc, err := startNginxProc(bin, dir, conf, "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
 		return nil, err
 	}
-	return &Nginx{RTMPPort: port, nginxProc: proc}, nil
+	return &Nginx{RTMPPort: port, HTTPPort: httpPort, nginxProc: proc}, nil
+}
+
+// HLSURL is the HTTP URL of the HLS playlist of stream name in application live.
+func (n *Nginx) HLSURL(name string) string {
+	return "http://127.0.0.1:" + strconv.Itoa(n.HTTPPort) + "/hls/" + name + ".m3u8"
 }
 
 // Addr is the RTMP host:port.
