@@ -34,6 +34,7 @@ run: deps-test build
 test: deps-test
 	@echo "test: vet at $$(date -u +%T)"
 	$(GO) vet $(PKGS)
+	@[ -n "$$RTMFP_PEER_DIR" ] || echo "test: the RTMFP interop tests against the reference (tcserver, tcpublish, tcconn) will not run: RTMFP_PEER_DIR is not set (.ci/run builds the peer from ../shared/peers and sets it)"
 	@echo "test: tests at $$(date -u +%T)"
 	$(GO) test -count=1 -timeout 25m $(PKGS)
 	@echo "test: tests with the race detector at $$(date -u +%T)"

@@ -52,7 +52,7 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		mix      stringList
 	)
 	fs.Var(&mix, "mix", "another audio source mixed in, SPEC[@GAIN_DB] (e.g. monitor@-6); repeat for several")
-	fs.Var(&to, "to", "destination rtmp[s]://host[:port]/app/streamkey (repeat for several)")
+	fs.Var(&to, "to", "destination rtmp[s]://host[:port]/app/streamkey, or rtmpt, rtmpe, rtmpte, rtmfp (UDP) (repeat for several)")
 	svc := addServiceFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: onair live [flags] {--to URL [--to URL...] | --service NAME --key KEY} [--record FILE]")

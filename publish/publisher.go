@@ -14,6 +14,7 @@ import (
 	"onair/internal/media"
 	"onair/internal/ratelog"
 	"onair/publish/flv"
+	"onair/publish/rtmfp"
 	"onair/publish/rtmp"
 )
 
@@ -158,12 +159,12 @@ type Publisher struct {
 	// reconnects so the stream's time goes on.
 	ts       [2]flv.Timestamper
 	lastIn   time.Duration
-	client   *rtmp.Client
+	client   conn
 	keyAsked bool
 	// meter measures client's SendRate (reset with a new client); rate
 	// and rateOK are its last figure.
 	meter   rateMeter
-	meterOf *rtmp.Client
+	meterOf conn
 	rate    float64
 	rateOK  bool
 	shedLog ratelog.Limiter
@@ -218,7 +219,22 @@ func Start(ctx context.Context, cfg Config) (*Publisher, error) {
 	return p, nil
 }
 
-func (p *Publisher) connect(ctx context.Context) (*rtmp.Client, error) {
+func (p *Publisher) connect(ctx context.Context) (conn, error) {
+	if p.target.RTMFP {
+		c, err := rtmfp.Dial(ctx, rtmfp.Config{
+			Addr: p.target.Addr(), App: p.target.App, TCURL: p.target.TCURL(), Key: p.target.Key,
+			Timeout: p.cfg.Timeout, Logger: p.log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.target, err)
+		}
+		rc := rtmfpConn{c}
+		if err := p.sendHeaders(rc); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("%s: %w", p.target, err)
+		}
+		return rc, nil
+	}
 	rc := rtmp.Config{
 		Addr:          p.target.Addr(),
 		App:           p.target.App,
@@ -262,7 +278,7 @@ func enhancedFourCCs(tracks ...*media.CodecConfig) []string {
 
 // sendHeaders sends metadata and the sequence headers that must precede
 // media on every (re)connection.
-func (p *Publisher) sendHeaders(c *rtmp.Client) error {
+func (p *Publisher) sendHeaders(c conn) error {
 	if err := c.WriteData(flv.SetDataFrame(flv.Metadata(p.cfg.Video, p.cfg.Audio))); err != nil {
 		return err
 	}
@@ -291,7 +307,7 @@ func (p *Publisher) setState(s State) {
 	p.state.Store(int32(s))
 }
 
-func (p *Publisher) setClient(c *rtmp.Client) {
+func (p *Publisher) setClient(c conn) {
 	p.mu.Lock()
 	p.client = c
 	p.mu.Unlock()
@@ -420,7 +436,7 @@ func (p *Publisher) discardStale() {
 }
 
 // pump sends queued packets until ctx ends or the connection fails.
-func (p *Publisher) pump(ctx context.Context, c *rtmp.Client) error {
+func (p *Publisher) pump(ctx context.Context, c conn) error {
 	for {
 		for {
 			if ctx.Err() != nil {
@@ -446,7 +462,7 @@ func (p *Publisher) pump(ctx context.Context, c *rtmp.Client) error {
 }
 
 // flush sends what is still queued, bounded by FlushTimeout.
-func (p *Publisher) flush(c *rtmp.Client) {
+func (p *Publisher) flush(c conn) {
 	deadline := time.Now().Add(p.cfg.FlushTimeout)
 	for time.Now().Before(deadline) {
 		pk, ok := p.queue.TryPop()
@@ -459,7 +475,7 @@ func (p *Publisher) flush(c *rtmp.Client) {
 	}
 }
 
-func (p *Publisher) send(c *rtmp.Client, pk *media.Packet) error {
+func (p *Publisher) send(c conn, pk *media.Packet) error {
 	track := 0
 	if !pk.Codec.IsVideo() {
 		track = 1

@@ -17,14 +17,16 @@ var ErrBadURL = errors.New("bad stream URL")
 
 // Target is a parsed publish destination
 // SCHEME://host[:port]/app[/instance]/streamkey[?query], SCHEME one of
-// rtmp.SchemeNames.
+// rtmp.SchemeNames or rtmfp (RTMP over UDP, package rtmfp).
 type Target struct {
-	// Scheme is the scheme in lower case: "rtmp", "rtmps", "rtmpt" or
-	// "rtmpts".
+	// Scheme is the scheme in lower case: "rtmp", "rtmps", "rtmpt",
+	// "rtmpts", "rtmpe", "rtmpte" or "rtmfp".
 	Scheme string
 	// Transport is what the scheme asks of the connection (TLS, HTTP
-	// tunnel).
+	// tunnel, encryption); zero for rtmfp.
 	Transport rtmp.Scheme
+	// RTMFP: the destination speaks RTMFP over UDP (default port 1935).
+	RTMFP bool
 	// Host is the host name or address, without port.
 	Host string
 	// Port defaults to the scheme's: 1935 for rtmp, 443 for rtmps and
@@ -46,13 +48,16 @@ func ParseURL(raw string) (*Target, error) {
 		return nil, fmt.Errorf("%s: not a URL: %w", masked, ErrBadURL)
 	}
 	sc, ok := rtmp.LookupScheme(u.Scheme)
+	rtmfp := strings.EqualFold(u.Scheme, "rtmfp")
 	switch {
 	case u.Scheme == "":
 		return nil, fmt.Errorf("%s: missing scheme, want rtmp:// or rtmps://: %w", masked, ErrBadURL)
+	case rtmfp:
+		sc = rtmp.Scheme{Name: "rtmfp", Port: "1935"}
 	case !ok:
-		return nil, fmt.Errorf("%s: unsupported scheme %q, want %s: %w", masked, u.Scheme, rtmp.SchemeNames(), ErrBadURL)
+		return nil, fmt.Errorf("%s: unsupported scheme %q, want %s or rtmfp: %w", masked, u.Scheme, rtmp.SchemeNames(), ErrBadURL)
 	}
-	t := &Target{Scheme: sc.Name, Transport: sc, Port: sc.Port}
+	t := &Target{Scheme: sc.Name, Transport: sc, Port: sc.Port, RTMFP: rtmfp}
 	if u.User != nil {
 		return nil, fmt.Errorf("%s: user info in the URL is not supported: %w", masked, ErrBadURL)
 	}

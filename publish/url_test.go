@@ -17,6 +17,7 @@ func TestParseURL(t *testing.T) {
 		{"rtmp://h/live/key?token=s3cret&x=1", "rtmp", "h:1935", "live", "key?token=s3cret&x=1", "rtmp://h:1935/live/****"},
 		{"RTMP://[::1]:1935/live/k/", "rtmp", "[::1]:1935", "live", "k", "rtmp://[::1]:1935/live/****"},
 		{"rtmp://h/live/a%20b", "rtmp", "h:1935", "live", "a b", "rtmp://h:1935/live/****"},
+		{"RTMFP://h/live/key", "rtmfp", "h:1935", "live", "key", "rtmfp://h:1935/live/****"},
 	}
 	for _, c := range cases {
 		tg, err := ParseURL(c.in)

@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"onair/internal/peer"
+	"onair/internal/testsignal"
+)
+
+// startTCServer starts the RTMFP reference's server, or skips the test
+// with the reason when the reference is not built (make test says so).
+func startTCServer(t *testing.T) *peer.TCServer {
+	t.Helper()
+	s, err := peer.StartTCServer()
+	if errors.Is(err, peer.ErrNoRTMFPPeer) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// TestLiveOverRTMFPToTCServer: `onair live --to rtmfp://…` publishes the
+// test source to the RTMFP reference's server (zenomt/rtmfp-cpp's
+// tcserver), and the ffmpeg CLI plays it back from there over RTMP: H.264
+// 640×360 and AAC, the timecode stripe readable in decoded pictures.
+func TestLiveOverRTMFPToTCServer(t *testing.T) {
+	tcs := startTCServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	_, stderr, code := runLiveAsync(lctx, "--to", "rtmfp://"+tcs.RTMFPAddr+"/live/cam", "--size", "640x360", "--fps", "25",
+		"--vbitrate", "800k", "--keyint", "1s", "--stats-json")
+	url := "rtmp://" + tcs.RTMPAddr + "/live/cam"
+	time.Sleep(1500 * time.Millisecond)
+	p, err := peer.FFprobe(ctx, url, "-read_intervals", "%+2")
+	if err != nil {
+		t.Fatalf("%v\nonair: %s\ntcserver: %s", err, stderr.String(), tcs.Log())
+	}
+	if v, ok := p.Stream("video"); !ok || v.CodecName != "h264" || v.Width != 640 || v.Height != 360 {
+		t.Errorf("video stream: %+v", v)
+	}
+	if a, ok := p.Stream("audio"); !ok || a.CodecName != "aac" || a.SampleRate != "48000" {
+		t.Errorf("audio stream: %+v", a)
+	}
+	const w, h = 640, 360
+	raw, err := peer.FFmpeg(ctx, "-i", url, "-frames:v", "10", "-f", "rawvideo", "-pix_fmt", "gray", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) < 10*w*h {
+		t.Fatalf("decoded %d bytes, want 10 pictures of %d", len(raw), w*h)
+	}
+	now := time.Now().UnixMilli()
+	for i := 0; i < 10; i++ {
+		ms, ok := testsignal.ReadStripe(raw[i*w*h:(i+1)*w*h], w, w, h)
+		if !ok {
+			t.Fatalf("picture %d: the timecode stripe does not read", i)
+		}
+		if age := now - ms; age < 0 || age > 10_000 {
+			t.Errorf("picture %d: stripe time is %d ms old", i, age)
+		}
+	}
+	stop()
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Fatalf("exit %d: %s", c, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("onair live did not stop within 15 s of cancel")
+	}
+}
