@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +78,57 @@ func TestLiveOverRTMFPToTCServer(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("onair live did not stop within 15 s of cancel")
+	}
+}
+
+// TestPlayOverRTMFPFromTCServer: the ffmpeg CLI publishes over RTMP to the
+// RTMFP reference's server, and `onair play rtmfp://…` plays the stream
+// from it over RTMFP: pictures at the stream's rate, H.264 and AAC.
+func TestPlayOverRTMFPFromTCServer(t *testing.T) {
+	tcs := startTCServer(t)
+	bin, err := peer.Require("ffmpeg", "ffmpeg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pctx, stopPub := context.WithCancel(ctx)
+	defer stopPub()
+	pub := exec.CommandContext(pctx, bin, "-hide_banner", "-nostdin", "-v", "error", "-re",
+		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
+		"-c:a", "aac", "-f", "flv", "rtmp://"+tcs.RTMPAddr+"/live/ff")
+	var puberr syncBuffer
+	pub.Stderr = &puberr
+	if err := pub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stopPub(); _ = pub.Wait() }()
+	time.Sleep(1500 * time.Millisecond)
+
+	var stdout, stderr syncBuffer
+	code := Run(ctx, []string{"play", "rtmfp://" + tcs.RTMFPAddr + "/live/ff", "--duration", "4s", "--stats-json", "--null-audio"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\nffmpeg: %s", code, stderr.String(), puberr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var last map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatalf("%v: %q", err, stdout.String())
+	}
+	t.Logf("final line: %s", lines[len(lines)-1])
+	if v, _ := last["video"].(string); !strings.HasPrefix(v, "h264 640x360") {
+		t.Errorf("video %q", v)
+	}
+	if a, _ := last["audio"].(string); !strings.HasPrefix(a, "aac 48000Hz") {
+		t.Errorf("audio %q", a)
+	}
+	// tcserver gives a new subscriber the last keyframe, then no video
+	// until the next one (up to the 1 s GOP later): 70 of the 100.
+	if f := num(last["frames"]); f < 70 {
+		t.Errorf("%v pictures in 4 s of a 25 fps stream", f)
+	}
+	if ff := num(last["first_frame_ms"]); ff <= 0 || ff > 1000 {
+		t.Errorf("first picture after %v ms", ff)
 	}
 }

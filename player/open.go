@@ -74,7 +74,7 @@ func parseSource(raw string) (source, error) {
 			return source{}, fmt.Errorf("%s: no such file: %w", p, ErrNotFound)
 		}
 		return source{url: "file:" + p, kind: kindFile, shown: p}, nil
-	case "rtmp", "rtmps", "rtmpt", "rtmpts", "rtmpe", "rtmpte":
+	case "rtmp", "rtmps", "rtmpt", "rtmpts", "rtmpe", "rtmpte", "rtmfp":
 		s.kind = kindRTMP
 	case "http", "https":
 		if strings.HasSuffix(strings.ToLower(u.Path), ".m3u8") {
@@ -87,7 +87,7 @@ func parseSource(raw string) (source, error) {
 	case "srt":
 		s.kind = kindSRT
 	default:
-		return source{}, fmt.Errorf("scheme %q: want rtmp, rtmps, rtmpt(s), rtmpe, rtmpte, http(s) (HLS .m3u8 or HTTP-FLV), rtsp, srt or a file: %w", u.Scheme, ErrUnsupportedURL)
+		return source{}, fmt.Errorf("scheme %q: want rtmp, rtmps, rtmpt(s), rtmpe, rtmpte, rtmfp, http(s) (HLS .m3u8 or HTTP-FLV), rtsp, srt or a file: %w", u.Scheme, ErrUnsupportedURL)
 	}
 	if u.Host == "" {
 		return source{}, fmt.Errorf("%s: no host in the URL: %w", s.shown, ErrUnsupportedURL)
@@ -215,7 +215,11 @@ func usesOwnRTMP(s source, o openOptions) bool {
 	if s.kind != kindRTMP {
 		return false
 	}
-	sc, ok := rtmp.LookupScheme(s.url[:strings.Index(s.url, "://")])
+	scheme := s.url[:strings.Index(s.url, "://")]
+	if strings.EqualFold(scheme, "rtmfp") {
+		return true // FFmpeg has no RTMFP client
+	}
+	sc, ok := rtmp.LookupScheme(scheme)
 	// FFmpeg as Debian builds it has no RTMPE client: OnAir's it is.
 	return ok && (!o.ffmpegRTMP || sc.Encrypt)
 }

@@ -17,6 +17,7 @@ import (
 
 	"onair/internal/urlmask"
 	"onair/publish/flv"
+	"onair/publish/rtmfp"
 	"onair/publish/rtmp"
 )
 
@@ -31,7 +32,7 @@ import (
 // from one goroutine, and media the server sent before a seek took effect
 // is discarded until it confirms (NetStream.Seek.Notify).
 type rtmpSource struct {
-	c      *rtmp.Client
+	c      playConn
 	ctx    context.Context
 	cancel context.CancelFunc
 	stall  time.Duration
@@ -92,7 +93,73 @@ func rtmpTarget(raw string) (rtmp.Config, error) {
 	return cfg, nil
 }
 
+// playConn is what rtmpSource reads from: OnAir's RTMP client, or its
+// RTMFP one (rtmfpPlay).
+type playConn interface {
+	ReadMedia(ctx context.Context) (rtmp.Media, error)
+	Seek(d time.Duration) error
+	Pause(pause bool, d time.Duration) error
+	// Recorded: the server said the stream is a recording.
+	Recorded() bool
+	Close() error
+}
+
+// rtmfpPlay adapts the RTMFP client: live streams only, no seeking.
+type rtmfpPlay struct{ *rtmfp.Client }
+
+func (c rtmfpPlay) ReadMedia(ctx context.Context) (rtmp.Media, error) {
+	m, err := c.Client.ReadMedia(ctx)
+	return rtmp.Media{TypeID: m.TypeID, Timestamp: m.Timestamp, Payload: m.Payload, Status: m.Status}, err
+}
+
+func (c rtmfpPlay) Seek(time.Duration) error        { return errNoRTMFPSeek }
+func (c rtmfpPlay) Recorded() bool                  { return false }
+func (c rtmfpPlay) Pause(bool, time.Duration) error { return errNoRTMFPSeek }
+
+var errNoRTMFPSeek = errors.New("RTMFP streams are live: no seeking or pausing at the server")
+
+// dialRTMFP plays an rtmfp:// URL.
+func dialRTMFP(ctx context.Context, s source, o openOptions, log *slog.Logger) (playConn, error) {
+	u, err := url.Parse(s.url)
+	if err != nil {
+		return nil, fmt.Errorf("malformed URL: %w", ErrUnsupportedURL)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "1935"
+	}
+	path := strings.Trim(u.Path, "/")
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return nil, fmt.Errorf("%s: want rtmfp://host/app/stream: %w", s.shown, ErrUnsupportedURL)
+	}
+	app, key := path[:i], path[i+1:]
+	if u.RawQuery != "" {
+		key += "?" + u.RawQuery
+	}
+	addr := net.JoinHostPort(u.Hostname(), port)
+	c, err := rtmfp.Dial(ctx, rtmfp.Config{Addr: addr, App: app, TCURL: "rtmfp://" + addr + "/" + app, Key: key,
+		Play: true, Timeout: o.timeout, Logger: log})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, rtmfp.ErrRejected) {
+			return nil, fmt.Errorf("%s: %v: %w", s.shown, err, ErrNotFound)
+		}
+		return nil, fmt.Errorf("%s: %v: %w", s.shown, err, ErrUnreachable)
+	}
+	return rtmfpPlay{c}, nil
+}
+
 func dialRTMPSource(ctx context.Context, s source, o openOptions, log *slog.Logger) (*rtmpSource, error) {
+	if strings.HasPrefix(strings.ToLower(s.url), "rtmfp:") {
+		c, err := dialRTMFP(ctx, s, o, log)
+		if err != nil {
+			return nil, err
+		}
+		return newRTMPSource(c, o.stall), nil
+	}
 	cfg, err := rtmpTarget(s.url)
 	if err != nil {
 		return nil, err
@@ -119,12 +186,16 @@ func dialRTMPSource(ctx context.Context, s source, o openOptions, log *slog.Logg
 		}
 		return nil, fmt.Errorf("%s: %v: %w", s.shown, err, ErrUnreachable)
 	}
+	return newRTMPSource(c, stall), nil
+}
+
+func newRTMPSource(c playConn, stall time.Duration) *rtmpSource {
 	rs := &rtmpSource{c: c, stall: stall, cmds: make(chan vodCommand, 8)}
 	rs.ctx, rs.cancel = context.WithCancel(context.Background())
 	rs.wctx, rs.wcancel = context.WithCancel(rs.ctx)
 	rs.wg.Add(1)
 	go func() { defer rs.wg.Done(); rs.runCommands() }()
-	return rs, nil
+	return rs
 }
 
 // runCommands sends the viewer's seeks and pauses to the server, in order.
@@ -266,7 +337,7 @@ func (s *rtmpSource) errCode() error {
 		return astiav.ErrExit
 	case errors.Is(err, ErrStalled):
 		return astiav.ErrEtimedout
-	case errors.Is(err, rtmp.ErrClosed):
+	case errors.Is(err, rtmp.ErrClosed), errors.Is(err, rtmfp.ErrClosed):
 		return astiav.ErrEof
 	}
 	return astiav.ErrEio

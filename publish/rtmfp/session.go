@@ -266,7 +266,8 @@ func (s *session) userData(c chunk, prev *recvFlow, prevSeq, prevFSN uint64) (*r
 		if prev == nil {
 			return nil, 0, 0, false
 		}
-		id, seq, fsn = prev.id, prevSeq+1, prevFSN+1
+		// The same forward sequence number (as rtmfp-cpp reads and writes it).
+		id, seq, fsn = prev.id, prevSeq+1, prevFSN
 	}
 	var opts []option
 	if flags&udOptions != 0 {
