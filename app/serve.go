@@ -22,6 +22,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		rtmpAddr  = fs.String("rtmp", "127.0.0.1:1935", "RTMP listen address")
 		httpAddr  = fs.String("http", "127.0.0.1:8080", "HTTP listen address (HLS, HTTP-FLV, /api/streams)")
 		key       = fs.String("publish-key", "", "publishers must add ?key=K to the stream name")
+		rtmfpAddr = fs.String("rtmfp", "", "RTMFP (UDP) listen address; default: the RTMP address, over UDP; off: none")
 		rtmpsAddr = fs.String("rtmps", "", "RTMPS (RTMP over TLS) listen address, e.g. 127.0.0.1:1936 (default off)")
 		certFile  = fs.String("tls-cert", "", "RTMPS certificate (PEM); default: a self-signed one made on first start and kept in the config folder")
 		keyFile   = fs.String("tls-key", "", "RTMPS certificate's private key (PEM), with --tls-cert")
@@ -75,6 +76,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := loopback.Config{Transcode: ladder, RTMPAddr: *rtmpAddr, HTTPAddr: *httpAddr, RTMPSAddr: *rtmpsAddr, PublishKey: *key, Logger: log,
 		VODDir: *vodDir, RecordDir: *recDir, RecordFormat: *recFormat, RecordSegment: *recSeg, RecordKeep: *recKeep, SnapshotEvery: *snapEvery,
 		OnPublish: *onPublish, OnPlay: *onPlay, OnUnpublish: *onUnpub, APIToken: *apiToken}
+	switch *rtmfpAddr {
+	case "":
+		cfg.RTMFPAddr = *rtmpAddr
+	case "off":
+	default:
+		cfg.RTMFPAddr = *rtmfpAddr
+	}
 	if *snapEvery > 0 && *recDir == "" {
 		return errors.New("--snapshot-every writes into the --record folder: give --record DIR")
 	}
@@ -95,6 +103,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	r, h := srv.RTMPAddr(), srv.HTTPAddr()
 	fmt.Fprintf(stderr, "onair: serving; publish to rtmp://%s/live/NAME (or rtmpt://%s/live/NAME, RTMP in HTTP; rtmpe://%s/live/NAME and rtmpte://%s/live/NAME, encrypted)%s\n", r, h, r, h, keyHint(*key))
+	if a := srv.RTMFPAddr(); a != "" {
+		fmt.Fprintf(stderr, "onair: RTMFP on rtmfp://%s/live/NAME (UDP): publish and play\n", a)
+	}
 	if a := srv.RTMPSAddr(); a != "" {
 		fmt.Fprintf(stderr, "onair: RTMPS on rtmps://%s/live/NAME, certificate SHA-256 %s\n", a, srv.CertFingerprint())
 	}

@@ -99,37 +99,54 @@ func queryOf(raw string) string {
 }
 
 func (c *rtmpConn) OnPublish(sess *rtmp.ServerSession, app, raw string) error {
-	name, key := streamName(raw)
 	remote := sess.RemoteAddr()
-	if app != "live" {
-		c.srv.log.Warn("publish refused: unknown app", "app", app, "remote", remote)
-		return fmt.Errorf("unknown application %q, use /live", app)
-	}
-	if name == "" || strings.ContainsAny(name, "/\\") {
-		return fmt.Errorf("bad stream name")
-	}
-	if c.srv.cfg.PublishKey != "" && key != c.srv.cfg.PublishKey {
-		c.srv.log.Warn("publish refused: wrong or missing publish key", "stream", name, "remote", remote)
-		return ErrBadKey
-	}
-	if err := c.srv.banned(name); err != nil {
-		c.srv.log.Info("publish refused: banned", "stream", name, "remote", remote)
-		return err
-	}
-	if err := c.srv.allow(c.srv.ctx, hookEvent{Action: "publish", Stream: name, Client: remote, Protocol: "rtmp", Query: queryOf(raw)}); err != nil {
-		return err
-	}
-	pub, err := c.srv.hub.Publish(name, remote, func() { sess.Close() })
+	name, pub, err := c.srv.admitPublish(app, raw, remote, "rtmp", sess.Close)
 	if err != nil {
 		return err
 	}
 	c.name, c.pub = name, pub
 	c.leave = c.srv.addClient(&client{role: "publish", proto: "rtmp", remote: remote, stream: name, bytes: c.in.load, kick: sess.Close})
-	c.srv.startHLS(name)
-	c.srv.startRecording(name)
-	c.srv.startTranscode(name)
-	c.srv.log.Info("publish", "stream", name, "remote", remote)
+	c.srv.startPublication(name, remote, "rtmp")
 	return nil
+}
+
+// admitPublish checks a publish of raw (name and query) in app from remote
+// over proto (the app, the name, the publish key, bans, the hook) and
+// takes the name in the hub; kick ends the publisher's connection.
+func (s *Server) admitPublish(app, raw, remote, proto string, kick func()) (string, *Publication, error) {
+	name, key := streamName(raw)
+	if app != "live" {
+		s.log.Warn("publish refused: unknown app", "app", app, "remote", remote)
+		return "", nil, fmt.Errorf("unknown application %q, use /live", app)
+	}
+	if name == "" || strings.ContainsAny(name, "/\\") {
+		return "", nil, fmt.Errorf("bad stream name")
+	}
+	if s.cfg.PublishKey != "" && key != s.cfg.PublishKey {
+		s.log.Warn("publish refused: wrong or missing publish key", "stream", name, "remote", remote)
+		return "", nil, ErrBadKey
+	}
+	if err := s.banned(name); err != nil {
+		s.log.Info("publish refused: banned", "stream", name, "remote", remote)
+		return "", nil, err
+	}
+	if err := s.allow(s.ctx, hookEvent{Action: "publish", Stream: name, Client: remote, Protocol: proto, Query: queryOf(raw)}); err != nil {
+		return "", nil, err
+	}
+	pub, err := s.hub.Publish(name, remote, kick)
+	if err != nil {
+		return "", nil, err
+	}
+	return name, pub, nil
+}
+
+// startPublication starts what a new publication feeds: HLS, the
+// recording, the transcoder.
+func (s *Server) startPublication(name, remote, proto string) {
+	s.startHLS(name)
+	s.startRecording(name)
+	s.startTranscode(name)
+	s.log.Info("publish", "stream", name, "remote", remote, "proto", proto)
 }
 
 func (c *rtmpConn) OnMedia(typeID uint8, ts uint32, payload []byte) {

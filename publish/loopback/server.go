@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"onair/publish/rtmfp"
 	"os"
 	"strings"
 	"sync"
@@ -34,6 +35,9 @@ type Config struct {
 	// (LoadCert, or SelfSignedCert's; required with RTMPSAddr).
 	RTMPSAddr string
 	Cert      tls.Certificate
+	// RTMFPAddr, when set, is where RTMFP listens (UDP; package rtmfp):
+	// publish and play the same streams as over RTMP.
+	RTMFPAddr string
 	// PublishKey, when set, makes publishing need "?key=K" on the stream
 	// name. It never appears in logs.
 	PublishKey string
@@ -94,7 +98,8 @@ type Server struct {
 	log   *slog.Logger
 	hub   *Hub
 	rtmp  net.Listener
-	rtmps net.Listener // nil when off
+	rtmps net.Listener  // nil when off
+	rtmfp *rtmfp.Server // nil when off
 	http  *http.Server
 	hl    net.Listener
 
@@ -209,6 +214,17 @@ func Start(cfg Config) (*Server, error) {
 		}
 		s.rtmps = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cfg.Cert}, MinVersion: tls.VersionTLS12})
 	}
+	if cfg.RTMFPAddr != "" {
+		face := &rtmfpFace{s: s, conns: map[*rtmfp.ServerConn]*rtmfpStream{}}
+		if s.rtmfp, err = rtmfp.Listen(cfg.RTMFPAddr, rtmfp.ServerConfig{Handler: face, Logger: s.log}); err != nil {
+			s.rtmp.Close()
+			s.hl.Close()
+			if s.rtmps != nil {
+				s.rtmps.Close()
+			}
+			return nil, fmt.Errorf("RTMFP: %w", err)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", s.serveIndex)
 	mux.HandleFunc("/web/", s.serveWebFile)
@@ -253,6 +269,9 @@ func Start(cfg Config) (*Server, error) {
 	if s.rtmps != nil {
 		attrs = append(attrs, "rtmps", s.RTMPSAddr(), "cert_sha256", Fingerprint(cfg.Cert))
 	}
+	if s.rtmfp != nil {
+		attrs = append(attrs, "rtmfp", s.RTMFPAddr())
+	}
 	s.log.Info("loopback server listening", attrs...)
 	return s, nil
 }
@@ -280,6 +299,14 @@ func (s *Server) RTMPSAddr() string {
 		return ""
 	}
 	return s.rtmps.Addr().String()
+}
+
+// RTMFPAddr is the RTMFP (UDP) address listened on; empty when off.
+func (s *Server) RTMFPAddr() string {
+	if s.rtmfp == nil {
+		return ""
+	}
+	return s.rtmfp.Addr().String()
 }
 
 // CertFingerprint is the SHA-256 fingerprint of the RTMPS certificate;
@@ -310,6 +337,9 @@ func (s *Server) Close() error {
 	s.rtmp.Close()
 	if s.rtmps != nil {
 		s.rtmps.Close()
+	}
+	if s.rtmfp != nil {
+		_ = s.rtmfp.Close()
 	}
 	s.hub.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -1,6 +1,7 @@
 package rtmfp
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -67,5 +68,38 @@ func FuzzOpen(f *testing.F) {
 		c, _ := sessionCrypto([]byte("s"), []byte("a"), []byte("b"), true, true, hmacLen, true, true)
 		_, _ = c.open(d)
 		_, _ = sessionID(d)
+	})
+}
+
+// FuzzResponder: the server's handshake parsers (IHello, IIKeying with
+// its certificate and key component) take any bytes: no panic, and no
+// session without a cookie of ours.
+func FuzzResponder(f *testing.F) {
+	r, err := newResponder()
+	if err != nil {
+		f.Fatal(err)
+	}
+	addr := netip.MustParseAddrPort("127.0.0.1:5000")
+	cert, _ := ephemeralCert(false)
+	cookie := r.cookie(addr, 0)
+	in := &initiator{hmacSend: true, hmacRequire: true, sseqSend: true, sseqRequire: true}
+	in.key, _ = newDHKey(dhGroups()[1])
+	skic := appendOption(nil, keyDHPublic, append(appendVLU(nil, 2), in.key.pub.Bytes()...))
+	skic = appendOption(skic, keyHMAC, []byte{7, 16})
+	iik := append([]byte{1, 2, 3, 4}, appendVLUBytes(appendVLUBytes(appendVLUBytes(nil, cookie), cert), skic)...)
+	f.Add(append(appendVLUBytes(nil, appendOption(nil, epdAncillary, []byte("rtmfp://h/live"))), 1, 2, 3), iik)
+	f.Add([]byte{0}, []byte{0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, hello, keying []byte) {
+		_ = r.ihello(hello, addr)
+		k, err := r.iikeying(keying, addr, [4]byte{9, 9, 9, 9})
+		if err == nil && (k == nil || len(k.rikeying) == 0) {
+			t.Fatal("keying accepted without an answer")
+		}
+		if err == nil {
+			c, _, _ := readVLUBytes(keying[4:])
+			if !r.checkCookie(c, addr) {
+				t.Fatal("keying accepted with a cookie not ours")
+			}
+		}
 	})
 }

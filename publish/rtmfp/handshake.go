@@ -257,3 +257,12 @@ func sessionCrypto(secret, near, far []byte, hmacSend, hmacRequire bool, farHMAC
 	}
 	return c, nil
 }
+
+// HelloPacket is the datagram an initiator sends first to reach uri: an
+// IHello with a random tag. Tools and tests use it to probe a server.
+func HelloPacket(uri string) []byte {
+	tag := make([]byte, 16)
+	_, _ = rand.Read(tag)
+	epd := appendOption(nil, epdAncillary, []byte(uri))
+	return startupPacket([4]byte{}, chunkIHello, append(appendVLUBytes(nil, epd), tag...), 0)
+}
