@@ -11,6 +11,7 @@ import (
 
 	"onair/internal/peer"
 	"onair/internal/testsignal"
+	"onair/publish/loopback"
 )
 
 // startTCServer starts the RTMFP reference's server, or skips the test
@@ -130,5 +131,75 @@ func TestPlayOverRTMFPFromTCServer(t *testing.T) {
 	}
 	if ff := num(last["first_frame_ms"]); ff <= 0 || ff > 1000 {
 		t.Errorf("first picture after %v ms", ff)
+	}
+}
+
+// TestRTMFPUnderLoss: `onair live` publishes over RTMFP through a bad
+// path (2 % of datagrams lost each way, 50 ms each way, some reordered)
+// to the loopback server, and `onair play` watches it for 30 s: the
+// stream stays live, the losses are repaired or the late pictures
+// abandoned (and counted in the stats), and glass to glass stays within
+// 300 ms at the 95th percentile.
+func TestRTMFPUnderLoss(t *testing.T) {
+	srv, err := loopback.Start(loopback.Config{RTMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", RTMFPAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	relay, err := peer.StartUDPRelay(srv.RTMFPAddr(), peer.Impairment{Loss: 0.02, Delay: 50 * time.Millisecond, Reorder: 0.05, Jitter: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	stdout, stderr, code := runLiveAsync(lctx, "--to", "rtmfp://"+relay.Addr()+"/live/cam", "--size", "640x360", "--fps", "30",
+		"--vbitrate", "800k", "--keyint", "1s", "--preset", "ultrafast", "--stats-json")
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer wcancel()
+	if _, err := srv.Hub().WaitLive(wctx, "cam"); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	var pout, perr syncBuffer
+	if c := Run(ctx, []string{"play", "rtmp://" + srv.RTMPAddr() + "/live/cam", "--duration", "30s", "--stats-json", "--null-audio"}, &pout, &perr); c != 0 {
+		t.Fatalf("play: exit %d: %s", c, perr.String())
+	}
+	stop()
+	if c := <-code; c != 0 {
+		t.Fatalf("live: exit %d: %s", c, stderr.String())
+	}
+	lastOf := func(out string) map[string]any {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		var m map[string]any
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
+			t.Fatalf("%v: %q", err, out)
+		}
+		return m
+	}
+	play, live := lastOf(pout.String()), lastOf(stdout.String())
+	t.Logf("player: %v", play)
+	t.Logf("publisher: reconnects %v, dropped %v, rtmfp %v; the relay lost %d datagrams", live["reconnects"], live["dropped"], live["rtmfp"], relay.Lost())
+	if p95 := num(play["latency_ms_p95"]); !(p95 > 0 && p95 <= 300) {
+		t.Errorf("glass to glass p95 %v ms, want ≤ 300", p95)
+	}
+	if f := num(play["frames"]); f < 0.9*30*30 {
+		t.Errorf("%v pictures shown in 30 s of a 30 fps stream", f)
+	}
+	if num(live["reconnects"]) != 0 {
+		t.Errorf("the publisher reconnected %v times", live["reconnects"])
+	}
+	r, ok := live["rtmfp"].(map[string]any)
+	if !ok {
+		t.Fatalf("the publisher's stats have no rtmfp figures: %v", live)
+	}
+	for _, k := range []string{"rtt_ms", "lost", "retransmits", "abandoned"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("rtmfp figures lack %q: %v", k, r)
+		}
+	}
+	if num(r["lost"]) == 0 || num(r["retransmits"]) == 0 || num(r["rtt_ms"]) < 90 {
+		t.Errorf("over a path losing 2 %% with 100 ms round trips the session says %v", r)
 	}
 }

@@ -35,6 +35,8 @@ type liveLine struct {
 	AudioPeakDB *float64     `json:"audio_peak_db,omitempty"`
 	AudioRMSDB  *float64     `json:"audio_rms_db,omitempty"`
 	Outputs     []outputLine `json:"outputs,omitempty"`
+	// RTMFP: the first RTMFP destination's session figures.
+	RTMFP *rtmfpLine `json:"rtmfp,omitempty"`
 	// Recording is there only while recording.
 	Recording *recordingLine `json:"recording,omitempty"`
 	Final     bool           `json:"final,omitempty"`
@@ -67,6 +69,26 @@ type outputLine struct {
 	// Health is its light (health.go): ok, adapting, bad or off.
 	Health string `json:"health"`
 	health health // Health's value, for the window
+	// RTMFP: its session's figures, for an rtmfp:// destination.
+	RTMFP *rtmfpLine `json:"rtmfp,omitempty"`
+}
+
+// rtmfpLine is an RTMFP destination's session: round trip, and the
+// cumulative fragments lost and sent again and messages abandoned at
+// their deadline.
+type rtmfpLine struct {
+	RTTMs       float64 `json:"rtt_ms"`
+	Lost        uint64  `json:"lost"`
+	Retransmits uint64  `json:"retransmits"`
+	Abandoned   uint64  `json:"abandoned"`
+}
+
+func rtmfpLineOf(o engine.Output) *rtmfpLine {
+	if o.RTMFP == nil {
+		return nil
+	}
+	return &rtmfpLine{RTTMs: round1(float64(o.RTMFP.RTT) / float64(time.Millisecond)), Lost: o.RTMFP.Lost,
+		Retransmits: o.RTMFP.Retransmits, Abandoned: o.RTMFP.Abandoned}
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
@@ -112,8 +134,15 @@ func rates(prev, cur engine.Sample, final bool, hw *healthWatch) liveLine {
 	l.T = math.Round(cur.At.Seconds()*1000) / 1000
 	l.VideoTargetKbps = round1(float64(cur.VideoBitrateTarget) / 1000)
 	// Every line notes the drops (hw), listed with several destinations.
-	if outs := outputRates(prev, cur, hw); len(outs) > 1 {
+	outs := outputRates(prev, cur, hw)
+	if len(outs) > 1 {
 		l.Outputs = outs
+	}
+	for _, o := range outs {
+		if o.RTMFP != nil {
+			l.RTMFP = o.RTMFP
+			break
+		}
 	}
 	if r := cur.Recording; r != nil {
 		l.Recording = &recordingLine{Path: r.Path, Bytes: r.Bytes, Seconds: math.Round(r.Duration.Seconds()*1000) / 1000}
@@ -150,6 +179,7 @@ func outputRates(prev, cur engine.Sample, hw *healthWatch) []outputLine {
 			URL: o.URL, State: o.State.String(), Dropped: o.Dropped, Reconnects: o.Reconnects,
 			VideoKbps: round1(float64(since(o.VideoBytes, pv)) * 8 / 1000 / dt),
 			ID:        o.ID, QueueMs: round1(float64(o.QueueSpan) / float64(time.Millisecond)),
+			RTMFP: rtmfpLineOf(o),
 		})
 		l := &out[len(out)-1]
 		l.health = hw.health(o, cur.At, target)
@@ -201,6 +231,9 @@ func writeHumanLine(w io.Writer, l liveLine) {
 	}
 	if l.AudioPeakDB != nil {
 		extra += fmt.Sprintf("  level %.0f dB", *l.AudioPeakDB)
+	}
+	if r := l.RTMFP; r != nil && len(l.Outputs) == 0 {
+		extra += fmt.Sprintf("  rtmfp rtt %.0f ms lost %d resent %d abandoned %d", r.RTTMs, r.Lost, r.Retransmits, r.Abandoned)
 	}
 	extra += outputsText(l.Outputs)
 	if r := l.Recording; r != nil {

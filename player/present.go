@@ -238,6 +238,10 @@ func catchUpFor(jitter bool, target, buf, joined time.Duration) catchUpStep {
 		return catchUpJoin
 	case buf > target+time.Second+target:
 		return catchUpJump
+	case jitter && buf > target+50*time.Millisecond:
+		// A live source's pictures came late (a retransmission, a
+		// stall): get back to the target within seconds, not minutes.
+		return catchUpFaster
 	case buf > target+target/2+50*time.Millisecond:
 		return catchUpFaster
 	case buf > target:

@@ -29,7 +29,8 @@ func TestPresentCatchUpTarget(t *testing.T) {
 // TestPresentCatchUpSteps: the catch-up's step at each edge of its bands,
 // for the low-latency jitter buffer (target 100 ms) and normal latency
 // (target 1 s): join in the first 2 s above 50 ms, jump beyond 2·target +
-// 1 s, faster beyond 1.5·target + 50 ms, hold beyond target, else follow.
+// 1 s, faster beyond target + 50 ms (low) or 1.5·target + 50 ms (normal),
+// hold beyond target, else follow.
 func TestPresentCatchUpSteps(t *testing.T) {
 	for _, c := range []struct {
 		name        string
@@ -42,10 +43,11 @@ func TestPresentCatchUpSteps(t *testing.T) {
 		{"low: joining, 50 ms behind", true, lowBuffer, 50 * msec, 0, catchUpFollow},
 		{"low: joining until 2 s", true, lowBuffer, 150 * msec, 2*time.Second - 1, catchUpJoin},
 		{"low: joined at 2 s", true, lowBuffer, 150 * msec, 2 * time.Second, catchUpHold},
+		{"low: faster from 150 ms", true, lowBuffer, 150*msec + 1, 10 * time.Second, catchUpFaster},
 		{"low: far behind", true, lowBuffer, 1200*msec + 1, 10 * time.Second, catchUpJump},
 		{"low: not quite far", true, lowBuffer, 1200 * msec, 10 * time.Second, catchUpFaster},
 		{"low: faster", true, lowBuffer, 200*msec + 1, 10 * time.Second, catchUpFaster},
-		{"low: hold at 200 ms", true, lowBuffer, 200 * msec, 10 * time.Second, catchUpHold},
+		{"low: hold at 150 ms", true, lowBuffer, 150 * msec, 10 * time.Second, catchUpHold},
 		{"low: hold just above target", true, lowBuffer, 100*msec + 1, 10 * time.Second, catchUpHold},
 		{"low: at target", true, lowBuffer, 100 * msec, 10 * time.Second, catchUpFollow},
 		{"low: ahead of the edge", true, lowBuffer, -20 * msec, 10 * time.Second, catchUpFollow},

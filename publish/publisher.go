@@ -139,6 +139,9 @@ type Stats struct {
 	Shedding    bool
 	LastError   string
 	LastFrameAt time.Duration // DTS of the last video packet sent
+	// RTMFP holds the session's figures for an rtmfp:// destination (nil
+	// for the TCP schemes, whose kernel keeps its own).
+	RTMFP *rtmfp.Stats
 }
 
 // Publisher keeps one destination live: it sends pushed packets in order
@@ -307,6 +310,12 @@ func (p *Publisher) setState(s State) {
 	p.state.Store(int32(s))
 }
 
+func (p *Publisher) currentClient() conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.client
+}
+
 func (p *Publisher) setClient(c conn) {
 	p.mu.Lock()
 	p.client = c
@@ -334,6 +343,10 @@ func (p *Publisher) Stats() Stats {
 	p.mu.Unlock()
 	s.State = State(p.state.Load())
 	s.Shedding = p.shedding.Load()
+	if c, ok := p.currentClient().(rtmfpConn); ok {
+		st := c.Stats()
+		s.RTMFP = &st
+	}
 	s.Dropped += p.queue.Dropped()
 	if oldest, ok := p.queue.Peek(); ok && last > oldest.DTS {
 		s.QueueSpan = last - oldest.DTS

@@ -1,6 +1,9 @@
 package rtmfp
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
 
 // recvBuffer is the buffer a receiving flow advertises (bytes): large, as
 // the reference's RTMP flows do; live media is consumed as it comes.
@@ -35,6 +38,9 @@ type recvFlow struct {
 	onMessage func([]byte)
 	// broken counts messages lost to abandonment.
 	broken int
+	// lastData is when data last came: a flow that had some lately is
+	// acknowledged in every acknowledgement packet.
+	lastData time.Time
 }
 
 func newRecvFlow(id uint64, metadata []byte) *recvFlow {

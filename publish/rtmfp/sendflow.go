@@ -32,6 +32,7 @@ const (
 type message struct {
 	deadline  time.Time // zero: kept until delivered
 	abandoned bool
+	started   bool // a fragment of it was sent
 	video     bool
 	keyframe  bool
 }
@@ -42,10 +43,10 @@ type fragment struct {
 	frag     byte // udWhole, udBegin, udMiddle, udEnd
 	data     []byte
 	msg      *message
-	sent     bool // sent at least once
-	inFlight bool // sent and neither acknowledged nor declared lost
-	naks     int
-	size     int // bytes it counts in flight
+	sent     bool      // sent at least once
+	inFlight bool      // sent and neither acknowledged nor declared lost
+	size     int       // bytes it counts in flight
+	sentAt   time.Time // last sent
 }
 
 // sendFlow is a flow we send on (RFC 7016 §3.6.2).
@@ -59,6 +60,8 @@ type sendFlow struct {
 	window   int         // the receiver's buffer, bytes
 	closing  bool        // a final fragment is queued
 	finAcked bool
+	// ackedSentAt is when the newest fragment acknowledged was sent.
+	ackedSentAt time.Time
 	// lastVideo is the newest video message, so that a keyframe can
 	// abandon the GOP before it.
 	msgs []*message
@@ -128,12 +131,13 @@ func (f *sendFlow) expire(now time.Time) int {
 	return n
 }
 
-// abandonBefore abandons the unfinished video messages queued before m (a
-// keyframe): the picture starts again from it.
+// abandonBefore abandons the video messages queued before m (a keyframe)
+// that have not started to go: the picture starts again from it. Those
+// under way are left to finish (or to meet their deadline).
 func (f *sendFlow) abandonBefore(m *message) int {
 	n := 0
 	for _, o := range f.msgs {
-		if o != m && o.video && !o.abandoned {
+		if o != m && o.video && !o.abandoned && !o.started {
 			o.abandoned = true
 			n++
 		}
@@ -142,9 +146,9 @@ func (f *sendFlow) abandonBefore(m *message) int {
 }
 
 // ack applies an acknowledgement: cumulative up to cum, then the ranges.
-// It returns the bytes newly acknowledged and whether a fragment was
-// declared lost (three later ones acknowledged before it).
-func (f *sendFlow) ack(cum uint64, ranges [][2]uint64, window int) (acked int, lost bool) {
+// It returns the bytes newly acknowledged and when the newest of the
+// fragments it acknowledged was sent (zero when none).
+func (f *sendFlow) ack(cum uint64, ranges [][2]uint64, window int) (acked int, latest time.Time) {
 	f.acked = true
 	f.window = window
 	inRange := func(s uint64) bool {
@@ -158,15 +162,14 @@ func (f *sendFlow) ack(cum uint64, ranges [][2]uint64, window int) (acked int, l
 		}
 		return false
 	}
-	highest := cum
-	for _, r := range ranges {
-		highest = max(highest, r[1])
-	}
 	keep := f.queue[:0]
 	for _, fr := range f.queue {
 		if fr.sent && inRange(fr.seq) {
 			if fr.inFlight {
 				acked += fr.size
+			}
+			if fr.sentAt.After(latest) {
+				latest = fr.sentAt
 			}
 			if fr.frag == udEnd || fr.frag == udWhole {
 				f.done(fr.msg)
@@ -176,18 +179,24 @@ func (f *sendFlow) ack(cum uint64, ranges [][2]uint64, window int) (acked int, l
 			}
 			continue
 		}
-		if fr.inFlight && fr.seq < highest {
-			fr.naks++
-			if fr.naks >= 3 {
-				fr.inFlight = false
-				lost = true
-			}
-		}
 		keep = append(keep, fr)
 	}
 	clear(f.queue[len(keep):])
 	f.queue = keep
-	return acked, lost
+	return acked, latest
+}
+
+// markLost takes as lost the fragments in flight sent before limit (a
+// later one, on any flow, was acknowledged) and returns how many.
+func (f *sendFlow) markLost(limit time.Time) int {
+	n := 0
+	for _, fr := range f.queue {
+		if fr.inFlight && fr.sentAt.Before(limit) {
+			fr.inFlight = false
+			n++
+		}
+	}
+	return n
 }
 
 // done forgets a delivered message.

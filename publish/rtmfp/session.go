@@ -18,7 +18,11 @@ const (
 	maxRTO        = 10 * time.Second
 	tickEvery     = 10 * time.Millisecond
 	mss           = 1161
-	initialWindow = 3 * mss
+	// initialWindow is 10 fragments, as TCP may start with (RFC 6928): a
+	// live stream's first keyframe then goes in one or two round trips
+	// rather than four. minWindow is the floor after losses.
+	initialWindow = 10 * mss
+	minWindow     = 3 * mss
 	timedOutCwnd  = 2 * mss
 )
 
@@ -29,7 +33,8 @@ type Stats struct {
 	PacketsRecv    uint64
 	BytesSent      uint64
 	Retransmits    uint64 // fragments sent again
-	Lost           uint64 // fragments declared lost (3 later ones acknowledged, or a timeout)
+	Lost           uint64 // fragments declared lost (one sent after them was acknowledged)
+	Timeouts       uint64 // retransmission timeouts (everything in flight sent again)
 	Abandoned      uint64 // messages given up at their deadline or by a newer keyframe
 	BadPackets     uint64 // packets dropped: integrity check, malformed
 	BrokenReceived uint64 // messages the peer abandoned before they were whole
@@ -226,6 +231,7 @@ func (s *session) receive(p []byte) {
 			return
 		}
 	}
+	s.detectLoss(now)
 	if hadData {
 		s.dataPkts++
 		if s.dataPkts >= 2 {
@@ -302,6 +308,7 @@ func (s *session) userData(c chunk, prev *recvFlow, prevSeq, prevFSN uint64) (*r
 		}
 	}
 	fresh := f.receive(seq, fsn, flags, b)
+	f.lastData = time.Now()
 	s.ackFlows[id] = true
 	if !fresh || flags&(udAbandon|udFinal) != 0 || len(f.pending) > 0 || f.rejected {
 		s.ackNow = true
@@ -323,7 +330,7 @@ func (s *session) applyAck(flow, window, cum uint64, ranges [][2]uint64, now tim
 	if f == nil {
 		return
 	}
-	acked, lost := f.ack(cum, ranges, int(min(window, 1<<30)))
+	acked, latest := f.ack(cum, ranges, int(min(window, 1<<30)))
 	if acked > 0 {
 		s.stats.BytesAcked += uint64(acked)
 		s.lastProgress = now
@@ -334,12 +341,39 @@ func (s *session) applyAck(flow, window, cum uint64, ranges [][2]uint64, now tim
 		}
 		s.cwnd = min(s.cwnd, 4<<20)
 	}
-	if lost {
-		s.stats.Lost++
-		s.congestion(now)
+	if latest.After(f.ackedSentAt) {
+		f.ackedSentAt = latest
 	}
 	if f.closing && f.finAcked {
 		delete(s.sendFlows, flow)
+	}
+}
+
+// detectLoss runs after a packet's acknowledgements, all of them applied
+// (as RACK does for TCP): a fragment still in flight that was sent a
+// little before one that was acknowledged, on any flow, is lost; the
+// margin lets a path reorder a little. Comparing across flows finds a lost
+// picture fragment as soon as the sound sent after it is acknowledged;
+// it is safe because every acknowledgement packet covers every active
+// flow (flush).
+func (s *session) detectLoss(now time.Time) {
+	var newest time.Time
+	for _, sf := range s.sendFlows {
+		if sf.ackedSentAt.After(newest) {
+			newest = sf.ackedSentAt
+		}
+	}
+	if newest.IsZero() {
+		return
+	}
+	limit := newest.Add(-max(s.srtt/8, 5*time.Millisecond))
+	lost := 0
+	for _, sf := range s.sendFlows {
+		lost += sf.markLost(limit)
+	}
+	if lost > 0 {
+		s.stats.Lost += uint64(lost)
+		s.congestion(now)
 	}
 }
 
@@ -358,7 +392,7 @@ func (s *session) congestion(now time.Time) {
 			break
 		}
 	}
-	s.cwnd = max(s.cwnd-cut, initialWindow)
+	s.cwnd = max(s.cwnd-cut, minWindow)
 	s.ssthresh = s.cwnd
 }
 
@@ -410,18 +444,20 @@ func (s *session) tick(now time.Time) {
 		}
 	}
 	if inflight := s.inFlight(); inflight > 0 && now.Sub(s.lastProgress) > s.erto {
-		// Retransmission timeout: everything in flight is lost.
+		// Retransmission timeout: everything in flight is taken as lost
+		// and sent again; the window restarts small and slow-starts back
+		// to half of what it was.
 		for _, f := range s.sendFlows {
 			for _, fr := range f.queue {
 				if fr.inFlight {
 					fr.inFlight = false
-					s.stats.Lost++
 				}
 			}
 		}
+		s.stats.Timeouts++
 		s.erto = min(time.Duration(float64(s.erto)*math.Sqrt2), maxRTO)
+		s.ssthresh = max(s.cwnd/2, minWindow)
 		s.cwnd = timedOutCwnd
-		s.ssthresh = max(s.cwnd, initialWindow)
 		s.lastProgress = now
 	}
 	s.flush(now)
@@ -482,8 +518,12 @@ func (s *session) flush(now time.Time) {
 	}
 	s.control = s.control[:0]
 	if s.ackNow && len(s.ackFlows) > 0 {
-		for id := range s.ackFlows {
-			if f := s.recvFlows[id]; f != nil {
+		// Every flow that had data in the last second is acknowledged,
+		// not only those with news: when a packet of acknowledgements is
+		// lost, the next one still tells about every flow, so the sender
+		// can compare flows when it looks for losses.
+		for id, f := range s.recvFlows {
+			if s.ackFlows[id] || now.Sub(f.lastData) < time.Second {
 				add(chunkAckRanges, f.appendAck(nil))
 			}
 		}
@@ -529,7 +569,8 @@ func (s *session) flush(now time.Time) {
 			if inflight == 0 {
 				s.lastProgress = now
 			}
-			fr.sent, fr.inFlight, fr.naks, fr.size = true, true, 0, len(body)+3
+			fr.sent, fr.inFlight, fr.size, fr.sentAt = true, true, len(body)+3, now
+			fr.msg.started = true
 			inflight += fr.size
 			flowInFlight += fr.size
 		}
