@@ -21,6 +21,9 @@
 // the watch page's modes, beside nginx-rtmp's HLS played by hls.js, and
 // the server's CPU per browser viewer.
 //
+// RTMFP (rtmfp.go): RTMFP beside RTMP, glass to glass and CPU, clean and
+// over a lossy path.
+//
 // Seek (seek.go): request → picture in a local 1080p file and over
 // nginx-rtmp VOD, beside mpv.
 package main
@@ -43,7 +46,7 @@ import (
 func main() {
 	bin := flag.String("onair", "bin/onair", "the onair binary")
 	dur := flag.Duration("duration", 15*time.Second, "stream length per measurement")
-	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"ladder\", \"player\", \"screen\", \"dbr\", \"window\", \"transport\", \"codecs\", \"browser\" for those tables)")
+	only := flag.String("only", "", "run only scenarios whose name contains this (\"server\", \"ladder\", \"player\", \"screen\", \"dbr\", \"window\", \"transport\", \"codecs\", \"browser\", \"rtmfp\" for those tables)")
 	creep := flag.Duration("creep", 10*time.Minute, "length of the player's latency-creep run (0: skip it)")
 	flag.Parse()
 	screenDur := 20 * time.Second // the screen bench's own default
@@ -193,6 +196,12 @@ func run(bin string, dur time.Duration, only string, creep, screenDur time.Durat
 		if err := runBrowserBench(bin, ng, dur); err != nil {
 			failed = true
 			fmt.Println("browser bench:", err)
+		}
+	}
+	if only == "" || only == "rtmfp" {
+		if err := runRTMFPBench(bin, dur); err != nil {
+			failed = true
+			fmt.Println("rtmfp bench:", err)
 		}
 	}
 	if only == "" || only == "seek" {

@@ -12,12 +12,12 @@ import (
 
 // Session timing: the reference's values (rtmfp-cpp params.hpp).
 const (
-	delayedAck    = 200 * time.Millisecond
-	minRTO        = 250 * time.Millisecond
-	initialRTO    = 3 * time.Second
-	maxRTO        = 10 * time.Second
-	tickEvery     = 10 * time.Millisecond
-	mss           = 1161
+	delayedAck = 200 * time.Millisecond
+	minRTO     = 250 * time.Millisecond
+	initialRTO = 3 * time.Second
+	maxRTO     = 10 * time.Second
+	tickEvery  = 10 * time.Millisecond
+	mss        = 1161
 	// initialWindow is 10 fragments, as TCP may start with (RFC 6928): a
 	// live stream's first keyframe then goes in one or two round trips
 	// rather than four. minWindow is the floor after losses.
