@@ -257,6 +257,9 @@ func (v *loopbackView) start() {
 		if a := srv.RTMPSAddr(); a != "" {
 			rtmps = ", for RTMPS on " + a + ","
 		}
+		if a := srv.RTMFPAddr(); a != "" {
+			rtmps += ", for RTMFP on " + a + " (UDP),"
+		}
 		v.note.SetText(fmt.Sprintf("Listening for RTMP on %s%s and for HTTP (HLS, HTTP-FLV, status) on %s.", srv.RTMPAddr(), rtmps, srv.HTTPAddr()))
 	}
 	if fp := srv.CertFingerprint(); fp != "" {
@@ -661,33 +664,44 @@ type loopbackStart struct {
 // startLoopback starts the server; an address that is busy and may fall
 // back is replaced with a free port on the same host, and a note says so.
 func startLoopback(la loopbackStart, log *slog.Logger) (*loopback.Server, []string, error) {
-	cfg := loopback.Config{RTMPAddr: la.RTMP, HTTPAddr: la.HTTP, RTMPSAddr: la.RTMPS, Cert: la.Cert, Logger: log,
+	// RTMFP listens on the RTMP address over UDP (as onair serve does).
+	cfg := loopback.Config{RTMPAddr: la.RTMP, HTTPAddr: la.HTTP, RTMPSAddr: la.RTMPS, RTMFPAddr: la.RTMP, Cert: la.Cert, Logger: log,
 		RecordDir: la.RecordDir, RecordOff: !la.Record, VODDir: la.RecordDir, Transcode: la.Ladder}
 	srv, err := loopback.Start(cfg)
 	fallbackRTMPS := la.RTMPS != ""
-	if err == nil || !(la.FallbackRTMP || la.FallbackHTTP || fallbackRTMPS) || !errors.Is(err, syscall.EADDRINUSE) {
+	if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
 		return srv, nil, err
 	}
+	firstErr := err
 	type listener struct {
 		what     string
 		addr     *string // in cfg
 		fallback bool
 		now      func(*loopback.Server) string // the address taken instead
 		was      string                        // the busy one
+		udp      bool
 	}
 	var busy []listener
 	for _, c := range []listener{
 		{what: "RTMP", addr: &cfg.RTMPAddr, fallback: la.FallbackRTMP, now: (*loopback.Server).RTMPAddr},
 		{what: "HTTP", addr: &cfg.HTTPAddr, fallback: la.FallbackHTTP, now: (*loopback.Server).HTTPAddr},
 		{what: "RTMPS", addr: &cfg.RTMPSAddr, fallback: fallbackRTMPS, now: (*loopback.Server).RTMPSAddr},
+		{what: "RTMFP", addr: &cfg.RTMFPAddr, fallback: true, now: (*loopback.Server).RTMFPAddr, udp: true},
 	} {
-		if c.fallback && addrBusy(*c.addr) {
+		busyNow := addrBusy(*c.addr)
+		if c.udp {
+			busyNow = udpBusy(*c.addr)
+		}
+		if c.fallback && busyNow {
 			c.was = *c.addr
 			busy = append(busy, c)
 			if host, _, err := net.SplitHostPort(*c.addr); err == nil {
 				*c.addr = net.JoinHostPort(host, "0")
 			}
 		}
+	}
+	if len(busy) == 0 {
+		return nil, nil, firstErr // busy, and not one that may move
 	}
 	srv, err = loopback.Start(cfg)
 	if err != nil {
@@ -706,6 +720,16 @@ func addrBusy(addr string) bool {
 		return errors.Is(err, syscall.EADDRINUSE)
 	}
 	l.Close()
+	return false
+}
+
+// udpBusy says whether UDP addr is taken.
+func udpBusy(addr string) bool {
+	c, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return errors.Is(err, syscall.EADDRINUSE)
+	}
+	c.Close()
 	return false
 }
 

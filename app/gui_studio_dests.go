@@ -285,8 +285,12 @@ func rowStatus(d destRun, fig *outputLine, targetKbps float64) (health, string) 
 	if fig == nil {
 		return healthOff, "live"
 	}
-	return fig.health, fmt.Sprintf("%s · %.0f of %.0f kb/s · queue %.0f ms · reconnects %d · dropped %d",
+	text := fmt.Sprintf("%s · %.0f of %.0f kb/s · queue %.0f ms · reconnects %d · dropped %d",
 		fig.State, fig.VideoKbps, targetKbps, fig.QueueMs, fig.Reconnects, fig.Dropped)
+	if r := fig.RTMFP; r != nil {
+		text += fmt.Sprintf(" · RTMFP: RTT %.0f ms, lost %d, resent %d, abandoned %d", r.RTTMs, r.Lost, r.Retransmits, r.Abandoned)
+	}
+	return fig.health, text
 }
 
 // rowLabels names the rows ids, for the status line.

@@ -35,6 +35,7 @@ type Stats struct {
 	Retransmits    uint64 // fragments sent again
 	Lost           uint64 // fragments declared lost (one sent after them was acknowledged)
 	Timeouts       uint64 // retransmission timeouts (everything in flight sent again)
+	NoiseLosses    uint64 // losses with no queue on the path: the window was kept
 	Abandoned      uint64 // messages given up at their deadline or by a newer keyframe
 	BadPackets     uint64 // packets dropped: integrity check, malformed
 	BrokenReceived uint64 // messages the peer abandoned before they were whole
@@ -72,6 +73,7 @@ type session struct {
 	haveRxTS bool
 	// RTT and retransmission
 	srtt, rttvar time.Duration
+	minRTT       time.Duration // the least round trip seen: the path without queues
 	haveRTT      bool
 	erto         time.Duration
 	lastProgress time.Time // when the oldest in-flight data was sent or acknowledged
@@ -334,12 +336,16 @@ func (s *session) applyAck(flow, window, cum uint64, ranges [][2]uint64, now tim
 	if acked > 0 {
 		s.stats.BytesAcked += uint64(acked)
 		s.lastProgress = now
-		if s.cwnd < s.ssthresh {
-			s.cwnd += acked
-		} else {
-			s.cwnd += max(1, mss*acked/s.cwnd)
+		// The window grows only while it is used: a live stream that
+		// sends less than it allows must not earn a window it never tried.
+		if s.inFlight()+acked >= s.cwnd/2 {
+			if s.cwnd < s.ssthresh {
+				s.cwnd += acked
+			} else {
+				s.cwnd += max(1, mss*acked/s.cwnd)
+			}
+			s.cwnd = min(s.cwnd, 4<<20)
 		}
-		s.cwnd = min(s.cwnd, 4<<20)
 	}
 	if latest.After(f.ackedSentAt) {
 		f.ackedSentAt = latest
@@ -380,8 +386,16 @@ func (s *session) detectLoss(now time.Time) {
 // congestion cuts the window once per round trip: by an eighth when the
 // session carries time-critical media (as RFC 7016 §3.5.4.2 lets a
 // real-time sender do), else by half.
+//
+// A loss while the round trip is at its floor is taken as noise on the
+// path (a radio link, a relay that drops at random), not as a queue
+// overflowing: the window is kept. A queue shows as a longer round trip.
 func (s *session) congestion(now time.Time) {
 	if now.Sub(s.lastCut) < max(s.srtt, 20*time.Millisecond) {
+		return
+	}
+	if s.haveRTT && s.srtt <= s.minRTT+max(s.minRTT/4, 10*time.Millisecond) {
+		s.stats.NoiseLosses++
 		return
 	}
 	s.lastCut = now
@@ -397,6 +411,9 @@ func (s *session) congestion(now time.Time) {
 }
 
 func (s *session) rttSample(rtt time.Duration) {
+	if !s.haveRTT || rtt < s.minRTT {
+		s.minRTT = rtt
+	}
 	if !s.haveRTT {
 		s.srtt, s.rttvar, s.haveRTT = rtt, rtt/2, true
 	} else {
