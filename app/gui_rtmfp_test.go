@@ -38,7 +38,9 @@ func TestGUIRTMFPDestination(t *testing.T) {
 	g.onUI(func() { test.Tap(row.startBtn) })
 	waitFor(t, 15*time.Second, "the RTMFP destination never published", func() bool { return hubHas(g, "udp-SECRET") })
 	waitFor(t, 10*time.Second, "the RTMFP row never showed its session's figures", func() bool {
-		return uiValue(g, func() bool { return strings.HasPrefix(row.info, "live · ") && strings.Contains(row.info, "RTMFP: RTT ") })
+		return uiValue(g, func() bool {
+			return strings.HasPrefix(row.info, "live · ") && strings.Contains(row.info, "RTMFP: RTT ")
+		})
 	})
 	t.Logf("row: %s", uiValue(g, func() string { return row.info }))
 	g.onUI(func() { test.Tap(row.startBtn) })
