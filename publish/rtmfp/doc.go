@@ -8,10 +8,12 @@
 // checksum.go and crypto.go the packet protection, packet.go the packet and
 // chunk layout, keying.go the Flash profile's certificates, keying
 // components and key derivation, handshake.go the initiator's side of the
-// four-way handshake, session.go a session's packets, acknowledgements,
-// retransmission and keepalive, sendflow.go and recvflow.go the flows,
-// tc.go the RTMP messages on flows (RFC 7425 §5), client.go a NetConnection
-// that publishes or plays.
+// four-way handshake and responder.go the responder's (stateless cookies),
+// session.go a session's packets in and its timers, sendpath.go what it
+// sends, congestion.go acknowledgements, loss detection and the congestion
+// window, sendflow.go and recvflow.go the flows, tc.go the RTMP messages
+// on flows (RFC 7425 §5), client.go a NetConnection that publishes or
+// plays, server.go a server of NetConnections on one UDP socket.
 //
 // Errors wrap the sentinels below (and ErrShort, ErrVLU for malformed
 // input); a stream key never appears in an error or a log line.
