@@ -39,7 +39,7 @@ func TestGUIRTMFPDestination(t *testing.T) {
 	waitFor(t, 15*time.Second, "the RTMFP destination never published", func() bool { return hubHas(g, "udp-SECRET") })
 	waitFor(t, 10*time.Second, "the RTMFP row never showed its session's figures", func() bool {
 		return uiValue(g, func() bool {
-			return strings.HasPrefix(row.info, "live · ") && strings.Contains(row.info, "RTMFP: RTT ")
+			return strings.HasPrefix(row.info, "live · ") && strings.Contains(row.info, " · RTT ") && strings.Contains(row.info, " · lost ")
 		})
 	})
 	t.Logf("row: %s", uiValue(g, func() string { return row.info }))

@@ -269,7 +269,8 @@ func (t *tapBox) Tapped(*fyne.PointEvent) { t.tapped() }
 
 // rowStatus is a row's light and text: its state, and while it sends its
 // figures ("live · 2480 of 2500 kb/s · queue 40 ms · reconnects 0 ·
-// dropped 0"), or why its start failed.
+// dropped 0"; for RTMFP "live · 2480 of 2500 kb/s · queue 0 ms · RTT 102
+// ms · lost 92 · abandoned 0"), or why its start failed.
 func rowStatus(d destRun, fig *outputLine, targetKbps float64) (health, string) {
 	switch d.out {
 	case outOff:
@@ -285,12 +286,21 @@ func rowStatus(d destRun, fig *outputLine, targetKbps float64) (health, string) 
 	if fig == nil {
 		return healthOff, "live"
 	}
-	text := fmt.Sprintf("%s · %.0f of %.0f kb/s · queue %.0f ms · reconnects %d · dropped %d",
-		fig.State, fig.VideoKbps, targetKbps, fig.QueueMs, fig.Reconnects, fig.Dropped)
 	if r := fig.RTMFP; r != nil {
-		text += fmt.Sprintf(" · RTMFP: RTT %.0f ms, lost %d, resent %d, abandoned %d", r.RTTMs, r.Lost, r.Retransmits, r.Abandoned)
+		// The session's own figures; reconnects and drops only when some
+		// happened, so that the row fits.
+		text := fmt.Sprintf("%s · %.0f of %.0f kb/s · queue %.0f ms · RTT %.0f ms · lost %d · abandoned %d",
+			fig.State, fig.VideoKbps, targetKbps, fig.QueueMs, r.RTTMs, r.Lost, r.Abandoned)
+		if fig.Reconnects > 0 {
+			text += fmt.Sprintf(" · reconnects %d", fig.Reconnects)
+		}
+		if fig.Dropped > 0 {
+			text += fmt.Sprintf(" · dropped %d", fig.Dropped)
+		}
+		return fig.health, text
 	}
-	return fig.health, text
+	return fig.health, fmt.Sprintf("%s · %.0f of %.0f kb/s · queue %.0f ms · reconnects %d · dropped %d",
+		fig.State, fig.VideoKbps, targetKbps, fig.QueueMs, fig.Reconnects, fig.Dropped)
 }
 
 // rowLabels names the rows ids, for the status line.

@@ -13,10 +13,11 @@ import (
 )
 
 // TestGUIDestinationsUnderXvfb runs the real program in a real window with
-// two destinations kept in its preferences: the loopback server's, and a
-// port on 127.0.0.1 that refuses. `onair --startstreaming` goes live to
-// both: the first goes live (a green light), the second fails on its own
-// (a red light). The screenshot of the window is written to
+// three destinations kept in its preferences: the loopback server's, a
+// port on 127.0.0.1 that refuses, and the loopback server over RTMFP.
+// `onair --startstreaming` goes live to all: the first and the third go
+// live (green lights; the RTMFP row shows its session's figures), the
+// second fails on its own (a red light). The screenshot of the window is written to
 // ONAIR_SCREENSHOT_DESTS, or onair-destinations.png in the temporary
 // folder, and its path logged; SIGTERM then closes the window (exit
 // status 0).
@@ -24,7 +25,10 @@ func TestGUIDestinationsUnderXvfb(t *testing.T) {
 	rtmpAddr, httpAddr, refused := freeAddr(t), freeAddr(t), freeAddr(t)
 	home := t.TempDir()
 	config := filepath.Join(home, ".config")
-	dests := formatDests([]destSetting{{Key: "preview"}, {Server: "rtmp://" + refused + "/live", Key: "nowhere"}})
+	// The RTMFP row first, so that the screenshot shows its figures; the
+	// window's RTMFP listens on the RTMP address.
+	dests := formatDests([]destSetting{{Server: "rtmfp://" + rtmpAddr + "/live", Key: "udp"},
+		{Server: "rtmp://" + refused + "/live", Key: "nowhere"}, {Key: "preview"}})
 	prefs, _ := json.Marshal(map[string]any{prefDests: dests, prefSize: sizePresets[0].label, prefPreset: "ultrafast"})
 	dir := filepath.Join(config, "fyne", guiAppID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -39,14 +43,14 @@ func TestGUIDestinationsUnderXvfb(t *testing.T) {
 	// Both outcomes in the log, then a few seconds of figures, and the
 	// two lights on the screen.
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), `msg="destination live"`) || !strings.Contains(stderr.String(), `msg="destination failed"`) {
+	for strings.Count(stderr.String(), `msg="destination live"`) < 2 || !strings.Contains(stderr.String(), `msg="destination failed"`) {
 		select {
 		case err := <-exited:
 			t.Fatalf("onair exited early (%v): %s", err, stderr.String())
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not live to one destination and failed on the other after 30 s; output:\n%s", stderr.String())
+			t.Fatalf("not live to two destinations and failed on the other after 30 s; output:\n%s", stderr.String())
 		}
 	}
 	var shot *image.RGBA
@@ -59,11 +63,11 @@ func TestGUIDestinationsUnderXvfb(t *testing.T) {
 		shot = screenshot(t, display)
 		green = countColour(shot, win, healthColors[healthOK])
 		red = countColour(shot, win, healthColors[healthBad])
-		if green >= 40 && red >= 40 {
+		if green >= 80 && red >= 40 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the lights: %d green pixels, %d red, want at least 40 of each; output:\n%s", green, red, stderr.String())
+			t.Fatalf("the lights: %d green pixels, %d red, want at least 80 (two lights) and 40; output:\n%s", green, red, stderr.String())
 		}
 	}
 	time.Sleep(2 * time.Second) // a couple of figures updates
