@@ -38,7 +38,7 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: onair play [flags] URL")
-		fmt.Fprintln(stderr, "  URL: rtmp[s|t]://…, http(s)://….m3u8 (HLS), http(s)://….flv (HTTP-FLV), rtsp://…, srt://…, or a file")
+		fmt.Fprintln(stderr, "  URL: rtmp[s|t|e]://…, rtmfp://…, http(s)://….m3u8 (HLS), http(s)://….flv (HTTP-FLV), rtsp://…, srt://…, or a file")
 		fs.PrintDefaults()
 	}
 	url, rest := splitURLArg(args)
