@@ -31,7 +31,7 @@ func startTCServer(t *testing.T) *peer.TCServer {
 
 // TestLiveOverRTMFPToTCServer: `onair live --to rtmfp://…` publishes the
 // test source to the RTMFP reference's server (zenomt/rtmfp-cpp's
-// tcserver), and the ffmpeg CLI plays it back from there over RTMP: H.264
+// tcserver, named by its certificate's fingerprint), and the ffmpeg CLI plays it back from there over RTMP: H.264
 // 640×360 and AAC, the timecode stripe readable in decoded pictures.
 func TestLiveOverRTMFPToTCServer(t *testing.T) {
 	tcs := startTCServer(t)
@@ -39,7 +39,12 @@ func TestLiveOverRTMFPToTCServer(t *testing.T) {
 	defer cancel()
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
-	_, stderr, code := runLiveAsync(lctx, "--to", "rtmfp://"+tcs.RTMFPAddr+"/live/cam", "--size", "640x360", "--fps", "25",
+	fp, err := tcs.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server named by its certificate's fingerprint, not by the URI.
+	_, stderr, code := runLiveAsync(lctx, "--to", "rtmfp://"+tcs.RTMFPAddr+"/live/cam?fingerprint="+fp, "--size", "640x360", "--fps", "25",
 		"--vbitrate", "800k", "--keyint", "1s", "--stats-json")
 	url := "rtmp://" + tcs.RTMPAddr + "/live/cam"
 	time.Sleep(1500 * time.Millisecond)

@@ -104,7 +104,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	r, h := srv.RTMPAddr(), srv.HTTPAddr()
 	fmt.Fprintf(stderr, "onair: serving; publish to rtmp://%s/live/NAME (or rtmpt://%s/live/NAME, RTMP in HTTP; rtmpe://%s/live/NAME and rtmpte://%s/live/NAME, encrypted)%s\n", r, h, r, h, keyHint(*key))
 	if a := srv.RTMFPAddr(); a != "" {
-		fmt.Fprintf(stderr, "onair: RTMFP on rtmfp://%s/live/NAME (UDP): publish and play\n", a)
+		fmt.Fprintf(stderr, "onair: RTMFP on rtmfp://%s/live/NAME (UDP): publish and play; certificate fingerprint %s (rtmfp://…/NAME?fingerprint=%s names this server)\n", a, srv.RTMFPFingerprint(), srv.RTMFPFingerprint())
 	}
 	if a := srv.RTMPSAddr(); a != "" {
 		fmt.Fprintf(stderr, "onair: RTMPS on rtmps://%s/live/NAME, certificate SHA-256 %s\n", a, srv.CertFingerprint())

@@ -138,8 +138,9 @@ func dialRTMFP(ctx context.Context, s source, o openOptions, log *slog.Logger) (
 		key += "?" + u.RawQuery
 	}
 	addr := net.JoinHostPort(u.Hostname(), port)
+	key, fp := rtmfp.SplitFingerprint(key)
 	c, err := rtmfp.Dial(ctx, rtmfp.Config{Addr: addr, App: app, TCURL: "rtmfp://" + addr + "/" + app, Key: key,
-		Play: true, Timeout: o.timeout, Logger: log})
+		Fingerprint: fp, Play: true, Timeout: o.timeout, Logger: log})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -224,8 +224,9 @@ func Start(ctx context.Context, cfg Config) (*Publisher, error) {
 
 func (p *Publisher) connect(ctx context.Context) (conn, error) {
 	if p.target.RTMFP {
+		key, fp := rtmfp.SplitFingerprint(p.target.Key)
 		c, err := rtmfp.Dial(ctx, rtmfp.Config{
-			Addr: p.target.Addr(), App: p.target.App, TCURL: p.target.TCURL(), Key: p.target.Key,
+			Addr: p.target.Addr(), App: p.target.App, TCURL: p.target.TCURL(), Key: key, Fingerprint: fp,
 			Timeout: p.cfg.Timeout, Logger: p.log,
 		})
 		if err != nil {

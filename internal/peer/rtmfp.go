@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -87,6 +89,26 @@ func StartTCServer() (*TCServer, error) {
 			return nil, fmt.Errorf("tcserver did not listen on %s: %s", s.RTMPAddr, s.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Fingerprint is the SHA-256 of tcserver's certificate (hex), from the
+// first line it prints; it waits up to 5 s for it.
+func (s *TCServer) Fingerprint() (string, error) {
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		for _, line := range strings.Split(s.out.String(), "\n") {
+			var m struct {
+				Type        string `json:"@type"`
+				Fingerprint string `json:"fingerprint"`
+			}
+			if json.Unmarshal([]byte(line), &m) == nil && m.Type == "rtmfp" && m.Fingerprint != "" {
+				return m.Fingerprint, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("tcserver printed no fingerprint: %s", s.out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

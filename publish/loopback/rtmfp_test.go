@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,4 +188,31 @@ func TestTCPublishToServe(t *testing.T) {
 		t.Errorf("audio %+v", a)
 	}
 	_ = os.Remove(clip)
+}
+
+// TestRTMFPByFingerprint: a client names the server by its certificate's
+// fingerprint (rtmfp://…?fingerprint=HEX) and plays; with another
+// fingerprint nobody answers, and the error says so.
+func TestRTMFPByFingerprint(t *testing.T) {
+	s := startServer(t, Config{RTMFPAddr: "127.0.0.1:0"})
+	ff := ffmpegPublish(t, "rtmp://"+s.RTMPAddr()+"/live/cam", 20*time.Second)
+	defer func() { _ = ff.Process.Kill(); _ = ff.Wait() }()
+	waitStream(t, s, "cam")
+	ctx := context.Background()
+	key, fp := rtmfp.SplitFingerprint("cam?fingerprint=" + s.RTMFPFingerprint())
+	c, err := rtmfp.Dial(ctx, rtmfp.Config{Addr: s.RTMFPAddr(), App: "live", Key: key, Fingerprint: fp, Play: true})
+	if err != nil {
+		t.Fatalf("by fingerprint: %v", err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if _, err := c.ReadMedia(rctx); err != nil {
+		t.Errorf("no media by fingerprint: %v", err)
+	}
+	cancel()
+	c.Close()
+	wrong := strings.Repeat("ab", 32)
+	_, err = rtmfp.Dial(ctx, rtmfp.Config{Addr: s.RTMFPAddr(), App: "live", Key: "cam", Fingerprint: wrong, Play: true, Timeout: 2 * time.Second})
+	if !errors.Is(err, rtmfp.ErrTimeout) || !strings.Contains(err.Error(), "fingerprint") {
+		t.Errorf("with another fingerprint: %v", err)
+	}
 }

@@ -309,6 +309,15 @@ func (s *Server) RTMFPAddr() string {
 	return s.rtmfp.Addr().String()
 }
 
+// RTMFPFingerprint is the SHA-256 of the RTMFP certificate in hex (a
+// client may name the server by it); empty when RTMFP is off.
+func (s *Server) RTMFPFingerprint() string {
+	if s.rtmfp == nil {
+		return ""
+	}
+	return s.rtmfp.Fingerprint()
+}
+
 // CertFingerprint is the SHA-256 fingerprint of the RTMPS certificate;
 // empty when RTMPS is off.
 func (s *Server) CertFingerprint() string {

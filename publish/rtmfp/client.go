@@ -2,6 +2,8 @@ package rtmfp
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +23,10 @@ type Config struct {
 	// App and TCURL go into connect; Key is the stream name published or
 	// played (with any query). Required.
 	App, TCURL, Key string
+	// Fingerprint, when set (64 hex digits), names the server by the
+	// SHA-256 of its certificate (onair serve prints it): only that
+	// server is accepted, whatever answers at Addr.
+	Fingerprint string
 	// Play makes the connection a player: Dial waits for
 	// NetStream.Play.Start and the media comes through ReadMedia.
 	Play bool
@@ -76,6 +82,28 @@ type Client struct {
 	closeOnce     sync.Once
 }
 
+// SplitFingerprint takes a "fingerprint=HEX" parameter out of a stream
+// key's query ("cam?fingerprint=ab…&x=1" → "cam?x=1", "ab…"): an rtmfp://
+// URL names its server's certificate that way.
+func SplitFingerprint(key string) (rest, fingerprint string) {
+	name, query, ok := strings.Cut(key, "?")
+	if !ok {
+		return key, ""
+	}
+	var keep []string
+	for _, kv := range strings.Split(query, "&") {
+		if v, ok := strings.CutPrefix(kv, "fingerprint="); ok {
+			fingerprint = v
+			continue
+		}
+		keep = append(keep, kv)
+	}
+	if len(keep) == 0 {
+		return name, fingerprint
+	}
+	return name + "?" + strings.Join(keep, "&"), fingerprint
+}
+
 // Dial opens a session with the server, connects, creates a stream and
 // publishes (or plays) Key. On error nothing is left running. Errors wrap
 // ErrTimeout (no answer), ErrRejected (the server said no; its reason is
@@ -112,10 +140,20 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if uri == "" {
 		uri = "rtmfp://" + cfg.Addr + "/" + cfg.App
 	}
-	res, err := dialHandshake(ctx, uri, c.write, c.hs)
+	var fp []byte
+	if cfg.Fingerprint != "" {
+		if fp, err = hex.DecodeString(cfg.Fingerprint); err != nil || len(fp) != sha256.Size {
+			c.shutdown()
+			return nil, fmt.Errorf("rtmfp: the fingerprint must be 64 hex digits (a SHA-256)")
+		}
+	}
+	res, err := dialHandshake(ctx, uri, fp, c.write, c.hs)
 	if err != nil {
 		c.shutdown()
 		if errors.Is(err, ErrTimeout) {
+			if fp != nil {
+				return nil, fmt.Errorf("%w (no RTMFP server with that fingerprint answered on UDP %s)", err, cfg.Addr)
+			}
 			return nil, fmt.Errorf("%w (is an RTMFP server listening on UDP %s?)", err, cfg.Addr)
 		}
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"time"
 )
@@ -25,6 +26,7 @@ func startupPacket(sid [4]byte, typ byte, body []byte, ts uint16) []byte {
 // the initiator, with the Flash profile's keying (RFC 7425 §4.6).
 type initiator struct {
 	uri    string
+	fp     []byte // the server's certificate fingerprint wanted, or nil
 	tag    []byte
 	isid   [4]byte
 	cookie []byte
@@ -47,8 +49,11 @@ type handshakeResult struct {
 // dialHandshake runs the handshake: send writes a datagram to the
 // responder, recv yields the datagrams that come back. It returns when
 // the session keys are agreed.
-func dialHandshake(ctx context.Context, uri string, send func([]byte) error, recv <-chan []byte) (handshakeResult, error) {
-	in := &initiator{uri: uri, tag: make([]byte, 16),
+// fingerprint, when not nil, names the server by its certificate's SHA-256
+// instead of by the URI (RFC 7425 §4.4.2): a certificate that does not
+// match is refused.
+func dialHandshake(ctx context.Context, uri string, fingerprint []byte, send func([]byte) error, recv <-chan []byte) (handshakeResult, error) {
+	in := &initiator{uri: uri, fp: fingerprint, tag: make([]byte, 16),
 		hmacSend: true, hmacRequire: true, sseqSend: true, sseqRequire: true}
 	if _, err := rand.Read(in.tag); err != nil {
 		return handshakeResult{}, err
@@ -65,6 +70,9 @@ func dialHandshake(ctx context.Context, uri string, send func([]byte) error, rec
 	start := time.Now()
 	ts := func() uint16 { return uint16(time.Since(start) * timestampHz / time.Second) }
 	epd := appendOption(nil, epdAncillary, []byte(uri))
+	if fingerprint != nil {
+		epd = appendOption(nil, epdFingerprint, fingerprint)
+	}
 	next := func() []byte {
 		return startupPacket([4]byte{}, chunkIHello, append(appendVLUBytes(nil, epd), in.tag...), ts())
 	}
@@ -149,7 +157,11 @@ func (in *initiator) rhello(b []byte, ts uint16) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.ancillary {
+	if in.fp != nil {
+		if sum := sha256.Sum256(c.raw); !bytes.Equal(sum[:], in.fp) {
+			return nil, nil // another server's answer
+		}
+	} else if !c.ancillary {
 		return nil, fmt.Errorf("%w: the server's certificate does not take a URI", ErrProtocol)
 	}
 	in.cookie = append([]byte(nil), cookie...)

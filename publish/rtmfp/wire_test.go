@@ -195,3 +195,16 @@ func TestReassembly(t *testing.T) {
 		t.Error("a duplicate counted as new")
 	}
 }
+
+func TestSplitFingerprint(t *testing.T) {
+	for _, tc := range []struct{ in, rest, fp string }{
+		{"cam", "cam", ""},
+		{"cam?fingerprint=ab", "cam", "ab"},
+		{"cam?key=1&fingerprint=ab&x=2", "cam?key=1&x=2", "ab"},
+		{"cam?key=1", "cam?key=1", ""},
+	} {
+		if rest, fp := SplitFingerprint(tc.in); rest != tc.rest || fp != tc.fp {
+			t.Errorf("SplitFingerprint(%q) = %q, %q", tc.in, rest, fp)
+		}
+	}
+}
