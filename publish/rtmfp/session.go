@@ -15,7 +15,7 @@ const (
 	minRTO     = 250 * time.Millisecond
 	initialRTO = 3 * time.Second
 	maxRTO     = 10 * time.Second
-	tickEvery  = 10 * time.Millisecond
+	tickEvery  = 25 * time.Millisecond // delayed acks (200 ms), RTO (≥ 250 ms), deadlines (1 s)
 	mss        = 1161
 	// initialWindow is 10 fragments, as TCP may start with (RFC 6928): a
 	// live stream's first keyframe then goes in one or two round trips
