@@ -311,12 +311,6 @@ func (p *Publisher) setState(s State) {
 	p.state.Store(int32(s))
 }
 
-func (p *Publisher) currentClient() conn {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.client
-}
-
 func (p *Publisher) setClient(c conn) {
 	p.mu.Lock()
 	p.client = c
@@ -341,10 +335,11 @@ func (p *Publisher) Stats() Stats {
 	last := p.lastIn
 	s.Unsent, s.SendRate = p.readLinkLocked(time.Now())
 	kernel := p.kernelSpanLocked(s.Unsent)
+	client := p.client
 	p.mu.Unlock()
 	s.State = State(p.state.Load())
 	s.Shedding = p.shedding.Load()
-	if c, ok := p.currentClient().(rtmfpConn); ok {
+	if c, ok := client.(rtmfpConn); ok {
 		st := c.Stats()
 		s.RTMFP = &st
 	}

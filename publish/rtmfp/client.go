@@ -76,7 +76,6 @@ type Client struct {
 	replies       chan []any // commands from the server during the set-up
 	media         chan Media
 	dropped       atomic.Int64
-	streamID      uint32
 	video, audio  *sendFlow
 	data          *sendFlow
 	closeOnce     sync.Once
@@ -187,14 +186,16 @@ func (c *Client) readLoop() {
 			}
 			continue // ICMP port unreachable and the like: the timers decide
 		}
-		d := append([]byte(nil), buf[:n]...)
 		if !c.opened.Load() {
 			select {
-			case c.hs <- d:
+			case c.hs <- append([]byte(nil), buf[:n]...): // the handshake keeps it
 			default:
 			}
 			continue
 		}
+		// The session keeps nothing of a packet (as the server's reader):
+		// it is opened in place in the read buffer.
+		d := buf[:n]
 		sid, ok := sessionID(d)
 		if !ok || sid != c.rxSID {
 			continue
@@ -366,14 +367,13 @@ func (c *Client) setup(ctx context.Context) error {
 	if !ok || id < 1 || id > 1<<24 {
 		return fmt.Errorf("%w: createStream answered %v", ErrProtocol, vals[len(vals)-1])
 	}
-	c.streamID = uint32(id)
 	c.mu.Lock()
 	server, have := c.serverControl, c.haveServer
 	c.mu.Unlock()
 	if !have {
 		return fmt.Errorf("%w: the server answered without its control flow", ErrProtocol)
 	}
-	meta := tcMetadata(c.streamID)
+	meta := tcMetadata(uint32(id))
 	c.data = c.sess.openFlow(priImmediate, meta, server, true)
 	verb, want := "publish", "NetStream.Publish.Start"
 	args := []any{"publish", 0.0, nil, c.cfg.Key, "live"}

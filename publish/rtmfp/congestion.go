@@ -39,9 +39,6 @@ func (s *session) applyAck(flow, window, cum uint64, ranges [][2]uint64, now tim
 	if latest.After(f.ackedSentAt) {
 		f.ackedSentAt = latest
 	}
-	if f.closing && f.finAcked {
-		delete(s.sendFlows, flow)
-	}
 }
 
 // detectLoss runs after a packet's acknowledgements, all of them applied

@@ -32,8 +32,6 @@ type recvFlow struct {
 	pending map[uint64]recvFragment
 	partial []byte // a message being reassembled
 	skip    bool   // the message being reassembled lost a fragment
-	final   uint64 // the final fragment's sequence number, when fin
-	fin     bool
 	// onMessage gets each whole message, in order.
 	onMessage func([]byte)
 	// broken counts messages lost to abandonment.
@@ -50,9 +48,6 @@ func newRecvFlow(id uint64, metadata []byte) *recvFlow {
 // receive takes a fragment and delivers what is complete. It reports
 // whether the fragment was new (a duplicate asks for an ack at once).
 func (f *recvFlow) receive(seq, fsn uint64, flags byte, data []byte) (fresh bool) {
-	if flags&udFinal != 0 {
-		f.fin, f.final = true, seq
-	}
 	if fsn > f.cum {
 		// The sender gave up on everything to fsn: what is missing of it
 		// is abandoned.
@@ -121,9 +116,6 @@ func (f *recvFlow) deliver() {
 		}
 	}
 }
-
-// complete: the final fragment and everything before it came.
-func (f *recvFlow) complete() bool { return f.fin && f.cum >= f.final }
 
 // appendAck appends a Data Acknowledgement Ranges chunk body for the flow.
 func (f *recvFlow) appendAck(b []byte) []byte {

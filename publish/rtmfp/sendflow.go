@@ -51,19 +51,17 @@ type fragment struct {
 
 // sendFlow is a flow we send on (RFC 7016 §3.6.2).
 type sendFlow struct {
-	id       uint64
-	pri      int
-	options  []byte // metadata and return association, sent until acknowledged
-	acked    bool   // an acknowledgement came: the options are no longer sent
-	nextSeq  uint64
-	queue    []*fragment // oldest first: unacknowledged, sent or not
-	window   int         // the receiver's buffer, bytes
-	closing  bool        // a final fragment is queued
-	finAcked bool
+	id      uint64
+	pri     int
+	options []byte // metadata and return association, sent until acknowledged
+	acked   bool   // an acknowledgement came: the options are no longer sent
+	nextSeq uint64
+	queue   []*fragment // oldest first: unacknowledged, sent or not
+	window  int         // the receiver's buffer, bytes
 	// ackedSentAt is when the newest fragment acknowledged was sent.
 	ackedSentAt time.Time
-	// lastVideo is the newest video message, so that a keyframe can
-	// abandon the GOP before it.
+	// msgs are the messages not delivered yet: for their deadlines, and
+	// so that a keyframe can abandon the GOP before it.
 	msgs []*message
 }
 
@@ -173,9 +171,6 @@ func (f *sendFlow) ack(cum uint64, ranges [][2]uint64, window int) (acked int, l
 			}
 			if fr.frag == udEnd || fr.frag == udWhole {
 				f.done(fr.msg)
-			}
-			if f.closing && fr.seq == f.nextSeq-1 {
-				f.finAcked = true
 			}
 			continue
 		}

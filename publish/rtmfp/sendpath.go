@@ -49,7 +49,6 @@ func (s *session) flush(now time.Time) {
 		}
 		s.stats.PacketsSent++
 		s.stats.BytesSent += uint64(len(d))
-		s.lastSend = now
 		chunks, tc = chunks[:0], false
 	}
 	room := func(n int) bool { return len(chunks)+n <= maxPacket-32 }
@@ -90,8 +89,9 @@ func (s *session) flush(now time.Time) {
 	inflight := s.inFlight()
 	for _, f := range flows {
 		flowInFlight := f.inFlight()
+		fsn := f.fsn() // before the loop below rewrites the queue
 		keep := f.queue[:0]
-		for i, fr := range f.queue {
+		for _, fr := range f.queue {
 			if fr.msg.abandoned && !fr.inFlight {
 				continue // given up: the forward sequence number skips it
 			}
@@ -99,11 +99,9 @@ func (s *session) flush(now time.Time) {
 			if fr.inFlight || inflight >= s.cwnd || flowInFlight >= max(f.window, mss) {
 				continue
 			}
-			_ = i
-			body := f.appendData(nil, fr, chunks)
+			body := f.appendData(nil, fr, fsn)
 			if !room(3 + len(body)) {
 				send()
-				body = f.appendData(nil, fr, chunks)
 			}
 			chunks = appendChunk(chunks, chunkUserData, body)
 			if f.pri > priRoutine {
@@ -128,18 +126,15 @@ func (s *session) flush(now time.Time) {
 
 // appendData appends a User Data chunk body for fr; the flow's options go
 // in every packet until the flow is acknowledged.
-func (f *sendFlow) appendData(b []byte, fr *fragment, _ []byte) []byte {
+func (f *sendFlow) appendData(b []byte, fr *fragment, fsn uint64) []byte {
 	flags := fr.frag
-	if f.closing && fr.seq == f.nextSeq-1 {
-		flags |= udFinal
-	}
 	if !f.acked {
 		flags |= udOptions
 	}
 	b = append(b, flags)
 	b = appendVLU(b, f.id)
 	b = appendVLU(b, fr.seq)
-	b = appendVLU(b, fr.seq-min(f.fsn(), fr.seq-1))
+	b = appendVLU(b, fr.seq-min(fsn, fr.seq-1))
 	if !f.acked {
 		b = append(b, f.options...)
 	}

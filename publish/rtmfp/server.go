@@ -240,7 +240,6 @@ func (s *Server) iikeying(body []byte, addr netip.AddrPort) {
 	s.sessions[rsid] = c
 	s.byIIK[key] = c
 	s.mu.Unlock()
-	c.rsid = rsid
 	_, _ = s.udp.WriteToUDPAddrPort(k.rikeying, addr)
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); c.run(s.ctx) }()
@@ -282,7 +281,6 @@ type ServerConn struct {
 	srv      *Server
 	sess     *session
 	rx       *packetCrypto
-	rsid     [4]byte
 	key      string
 	rikeying []byte
 
@@ -303,10 +301,8 @@ type ServerConn struct {
 	// The stream's flows to the client (play), set by the run goroutine.
 	mu                      sync.Mutex
 	video, audio, data      *sendFlow
-	streamID                uint32
 	role                    string // "publish", "play" or ""
 	closeOnce, shutdownOnce sync.Once
-	wg                      sync.WaitGroup
 }
 
 func (c *ServerConn) write(d []byte) error {
@@ -519,7 +515,7 @@ func (c *ServerConn) startStream(verb string, sid uint32, app string, args []any
 			return onStatus("error", "NetStream.Publish.BadName", err.Error())
 		}
 		c.mu.Lock()
-		c.role, c.streamID, c.data = "publish", sid, data
+		c.role, c.data = "publish", data
 		c.mu.Unlock()
 		c.sess.mu.Lock()
 		c.publishing = true
@@ -533,7 +529,7 @@ func (c *ServerConn) startStream(verb string, sid uint32, app string, args []any
 	c.sess.sendFlows[video.id], c.sess.sendFlows[audio.id] = video, audio
 	c.sess.mu.Unlock()
 	c.mu.Lock()
-	c.role, c.streamID, c.data, c.video, c.audio = "play", sid, data, video, audio
+	c.role, c.data, c.video, c.audio = "play", data, video, audio
 	c.mu.Unlock()
 	if err := onStatus("status", "NetStream.Play.Reset", "playing "+stream); err != nil {
 		return err

@@ -80,19 +80,18 @@ type session struct {
 	ssthresh     int
 	lastCut      time.Time
 	// acknowledgements owed
-	ackFlows  map[uint64]bool
-	ackNow    bool
-	ackAt     time.Time
-	dataPkts  int
-	control   [][2]any // chunks other than data to send: {type byte, body []byte}
-	lastRecv  time.Time
-	lastSend  time.Time
-	pinged    bool
-	closing   bool
-	closeSent time.Time
-	closeAcks int
-	err       error // why it ended
-	stats     Stats
+	ackFlows   map[uint64]bool
+	ackNow     bool
+	ackAt      time.Time
+	dataPkts   int
+	control    [][2]any // chunks other than data to send: {type byte, body []byte}
+	lastRecv   time.Time
+	pinged     bool
+	closing    bool
+	closeSent  time.Time
+	closeSends int
+	err        error // why it ended
+	stats      Stats
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -125,7 +124,7 @@ func newSessionState(cfg sessionConfig) *session {
 		cfg: cfg, start: now,
 		sendFlows: map[uint64]*sendFlow{}, recvFlows: map[uint64]*recvFlow{}, nextFlow: 1,
 		erto: initialRTO, cwnd: initialWindow, ssthresh: math.MaxInt32,
-		ackFlows: map[uint64]bool{}, lastRecv: now, lastSend: now,
+		ackFlows: map[uint64]bool{}, lastRecv: now,
 		done: make(chan struct{}), ended: make(chan struct{}),
 	}
 	return s
@@ -324,13 +323,13 @@ func (s *session) tick(now time.Time) {
 		return
 	}
 	if s.closing {
-		if s.closeAcks >= 4 {
+		if s.closeSends >= 4 {
 			s.end(ErrClosed)
 			return
 		}
 		if now.Sub(s.closeSent) >= 250*time.Millisecond {
 			s.closeSent = now
-			s.closeAcks++
+			s.closeSends++
 			s.queueControl(chunkSessionClose, nil)
 		}
 	}
