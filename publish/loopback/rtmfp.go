@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"onair/publish/rtmfp"
-	"onair/publish/rtmp"
 )
 
 // RTMFP media deadlines for viewers: a picture or sound not delivered in
@@ -53,14 +52,9 @@ func (f *rtmfpFace) OnMedia(c *rtmfp.ServerConn, typ uint8, ts uint32, payload [
 	f.mu.Lock()
 	st := f.conns[c]
 	f.mu.Unlock()
-	if st == nil || st.pub == nil {
-		return
+	if st != nil && st.pub != nil {
+		writePublished(st.pub, &st.in, typ, ts, payload)
 	}
-	st.in.add(len(payload))
-	if Kind(typ) == KindData {
-		payload = rtmp.StripSetDataFrame(payload)
-	}
-	st.pub.Write(&Unit{Kind: Kind(typ), DTS: time.Duration(ts) * time.Millisecond, Body: payload})
 }
 
 func (f *rtmfpFace) OnPlay(c *rtmfp.ServerConn, app, raw string) error {
@@ -129,10 +123,7 @@ func (f *rtmfpFace) OnClose(c *rtmfp.ServerConn) {
 		return
 	}
 	if st.pub != nil {
-		st.pub.Close()
-		f.s.log.Info("unpublish", "stream", st.name, "proto", "rtmfp")
-		f.s.tell(hookEvent{Action: "unpublish", Stream: st.name, Client: c.RemoteAddr(), Protocol: "rtmfp"})
-		f.s.forgetSnapshots(st.name)
+		f.s.endPublication(st.name, c.RemoteAddr(), "rtmfp", st.pub)
 	}
 	if st.reader != nil {
 		f.s.hub.Leave(st.name, st.reader)

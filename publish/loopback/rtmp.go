@@ -140,6 +140,15 @@ func (s *Server) admitPublish(app, raw, remote, proto string, kick func()) (stri
 	return name, pub, nil
 }
 
+// endPublication ends a publication: the hub lets its viewers go, and
+// the log, the unpublish hook and the snapshots hear of it.
+func (s *Server) endPublication(name, remote, proto string, pub *Publication) {
+	pub.Close()
+	s.log.Info("unpublish", "stream", name, "proto", proto)
+	s.tell(hookEvent{Action: "unpublish", Stream: name, Client: remote, Protocol: proto})
+	s.forgetSnapshots(name)
+}
+
 // startPublication starts what a new publication feeds: HLS, the
 // recording, the transcoder.
 func (s *Server) startPublication(name, remote, proto string) {
@@ -150,14 +159,20 @@ func (s *Server) startPublication(name, remote, proto string) {
 }
 
 func (c *rtmpConn) OnMedia(typeID uint8, ts uint32, payload []byte) {
-	if c.pub == nil {
-		return
+	if c.pub != nil {
+		writePublished(c.pub, &c.in, typeID, ts, payload)
 	}
-	c.in.add(len(payload))
-	if Kind(typeID) == KindData {
+}
+
+// writePublished feeds a publisher's audio, video or data message (an
+// FLV tag body; data without its @setDataFrame) into the hub, counting
+// its bytes in in: the same for every protocol a publisher comes by.
+func writePublished(pub *Publication, in *countBytes, typ uint8, ts uint32, payload []byte) {
+	in.add(len(payload))
+	if Kind(typ) == KindData {
 		payload = rtmp.StripSetDataFrame(payload)
 	}
-	c.pub.Write(&Unit{Kind: Kind(typeID), DTS: time.Duration(ts) * time.Millisecond, Body: payload})
+	pub.Write(&Unit{Kind: Kind(typ), DTS: time.Duration(ts) * time.Millisecond, Body: payload})
 }
 
 func (c *rtmpConn) OnPlay(sess *rtmp.ServerSession, app, raw string) error {
@@ -267,10 +282,7 @@ func (v *rtmpViewer) write(units []*Unit) error {
 
 func (c *rtmpConn) OnStop() {
 	if c.pub != nil {
-		c.pub.Close()
-		c.srv.log.Info("unpublish", "stream", c.name)
-		c.srv.tell(hookEvent{Action: "unpublish", Stream: c.name, Client: c.sess.RemoteAddr(), Protocol: "rtmp"})
-		c.srv.forgetSnapshots(c.name)
+		c.srv.endPublication(c.name, c.sess.RemoteAddr(), "rtmp", c.pub)
 		c.pub = nil
 	}
 	if c.vod != nil {

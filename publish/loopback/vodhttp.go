@@ -38,9 +38,7 @@ func (s *Server) serveVOD(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, ErrVODOff.Error(), http.StatusNotFound)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !hls.ReadOnly(w, r) {
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.Path, "/vod/")

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"onair/publish/loopback/hls"
 )
 
 // The web pages (embedded: the binary serves them as they are):
@@ -49,9 +51,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, name string)
 }
 
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request, t *template.Template, data any) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !hls.ReadOnly(w, r) {
 		return
 	}
 	var b bytes.Buffer

@@ -26,9 +26,7 @@ const playlistWaitFactor = 3
 //
 // Anything else is 404, and methods other than GET and HEAD are 405.
 func (m *Muxer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !ReadOnly(w, r) {
 		return
 	}
 	name := strings.TrimPrefix(r.URL.Path, "/")
@@ -112,4 +110,17 @@ func (m *Muxer) serveSegment(w http.ResponseWriter, r *http.Request, seq uint64)
 	}
 	w.Header().Set("Content-Type", "video/mp2t")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(s.data))
+}
+
+// ReadOnly answers a request whose method is neither GET nor HEAD with
+// 405 Method Not Allowed (and Allow: GET, HEAD), and says whether the
+// request may go on: every media and page answer of the server is read
+// only.
+func ReadOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
 }

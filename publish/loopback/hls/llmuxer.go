@@ -365,9 +365,7 @@ func (m *LLMuxer) blockLimit() time.Duration {
 // /sN.m4s and /sN.P.m4s (a part not yet made is waited for: the preload
 // hint).
 func (m *LLMuxer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !ReadOnly(w, r) {
 		return
 	}
 	name := strings.TrimPrefix(r.URL.Path, "/")
