@@ -68,6 +68,9 @@ func rtmpTarget(raw string) (rtmp.Config, error) {
 		return rtmp.Config{}, fmt.Errorf("malformed URL: %w", ErrUnsupportedURL)
 	}
 	sc, ok := rtmp.LookupScheme(u.Scheme)
+	if strings.EqualFold(u.Scheme, "rtmfp") {
+		sc, ok = rtmp.Scheme{Name: "rtmfp", Port: "1935"}, true // UDP: dialRTMFP
+	}
 	if !ok {
 		return rtmp.Config{}, fmt.Errorf("%s: scheme %q, want %s: %w", urlmask.Mask(raw), u.Scheme, rtmp.SchemeNames(), ErrUnsupportedURL)
 	}
@@ -120,26 +123,12 @@ var errNoRTMFPSeek = errors.New("RTMFP streams are live: no seeking or pausing a
 
 // dialRTMFP plays an rtmfp:// URL.
 func dialRTMFP(ctx context.Context, s source, o openOptions, log *slog.Logger) (playConn, error) {
-	u, err := url.Parse(s.url)
+	t, err := rtmpTarget(s.url)
 	if err != nil {
-		return nil, fmt.Errorf("malformed URL: %w", ErrUnsupportedURL)
+		return nil, err
 	}
-	port := u.Port()
-	if port == "" {
-		port = "1935"
-	}
-	path := strings.Trim(u.Path, "/")
-	i := strings.LastIndexByte(path, '/')
-	if i <= 0 {
-		return nil, fmt.Errorf("%s: want rtmfp://host/app/stream: %w", s.shown, ErrUnsupportedURL)
-	}
-	app, key := path[:i], path[i+1:]
-	if u.RawQuery != "" {
-		key += "?" + u.RawQuery
-	}
-	addr := net.JoinHostPort(u.Hostname(), port)
-	key, fp := rtmfp.SplitFingerprint(key)
-	c, err := rtmfp.Dial(ctx, rtmfp.Config{Addr: addr, App: app, TCURL: "rtmfp://" + addr + "/" + app, Key: key,
+	key, fp := rtmfp.SplitFingerprint(t.Key)
+	c, err := rtmfp.Dial(ctx, rtmfp.Config{Addr: t.Addr, App: t.App, TCURL: t.TCURL, Key: key,
 		Fingerprint: fp, Play: true, Timeout: o.timeout, Logger: log})
 	if err != nil {
 		if ctx.Err() != nil {
