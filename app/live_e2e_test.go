@@ -89,35 +89,9 @@ func TestLiveToNginx(t *testing.T) {
 		}
 	}
 
-	// Decode frames with the ffmpeg CLI and read the stripe in each.
-	const w, h = 640, 360
-	raw, err := peer.FFmpeg(ctx, "-i", url, "-frames:v", "10", "-f", "rawvideo", "-pix_fmt", "gray", "-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(raw) < 10*w*h {
-		t.Fatalf("decoded %d bytes, want 10 frames of %d", len(raw), w*h)
-	}
-	now := time.Now().UnixMilli()
-	for i := 0; i < 10; i++ {
-		ms, ok := testsignal.ReadStripe(raw[i*w*h:(i+1)*w*h], w, w, h)
-		if !ok {
-			t.Fatalf("frame %d: the timecode stripe does not read", i)
-		}
-		if age := now - ms; age < 0 || age > 10_000 {
-			t.Errorf("frame %d: stripe time is %d ms old", i, age)
-		}
-	}
-
+	checkStripesWithFFmpeg(ctx, t, url, 640, 360)
 	stop()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Fatalf("exit %d: %s", c, stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("onair live did not stop within 15 s of cancel")
-	}
+	waitLiveExit(t, code, stderr)
 	// The stats lines: JSON only on stdout, the last one final.
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	if len(lines) < 3 {
@@ -152,6 +126,44 @@ func TestLiveToNginx(t *testing.T) {
 	_ = json.Unmarshal([]byte(lines[len(lines)-2]), &mid)
 	if mid["state"] != "live" || mid["fps_out"].(float64) < 20 || mid["video_kbps"].(float64) < 300 {
 		t.Errorf("a live line: %v", mid)
+	}
+}
+
+// checkStripesWithFFmpeg decodes 10 pictures of the stream at url (w×h)
+// with the ffmpeg CLI and reads the timecode stripe in each: it must read,
+// and say a time of the last 10 s.
+func checkStripesWithFFmpeg(ctx context.Context, t *testing.T, url string, w, h int) {
+	t.Helper()
+	raw, err := peer.FFmpeg(ctx, "-i", url, "-frames:v", "10", "-f", "rawvideo", "-pix_fmt", "gray", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) < 10*w*h {
+		t.Fatalf("decoded %d bytes, want 10 frames of %d", len(raw), w*h)
+	}
+	now := time.Now().UnixMilli()
+	for i := 0; i < 10; i++ {
+		ms, ok := testsignal.ReadStripe(raw[i*w*h:(i+1)*w*h], w, w, h)
+		if !ok {
+			t.Fatalf("frame %d: the timecode stripe does not read", i)
+		}
+		if age := now - ms; age < 0 || age > 10_000 {
+			t.Errorf("frame %d: stripe time is %d ms old", i, age)
+		}
+	}
+}
+
+// waitLiveExit waits for an `onair live` run (runLiveAsync) whose context
+// was cancelled: it must end, with status 0, within 15 s.
+func waitLiveExit(t *testing.T, code <-chan int, stderr *syncBuffer) {
+	t.Helper()
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Fatalf("exit %d: %s", c, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("onair live did not stop within 15 s of cancel")
 	}
 }
 

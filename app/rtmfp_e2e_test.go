@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os/exec"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"onair/internal/peer"
-	"onair/internal/testsignal"
 	"onair/publish/loopback"
 )
 
@@ -58,33 +56,9 @@ func TestLiveOverRTMFPToTCServer(t *testing.T) {
 	if a, ok := p.Stream("audio"); !ok || a.CodecName != "aac" || a.SampleRate != "48000" {
 		t.Errorf("audio stream: %+v", a)
 	}
-	const w, h = 640, 360
-	raw, err := peer.FFmpeg(ctx, "-i", url, "-frames:v", "10", "-f", "rawvideo", "-pix_fmt", "gray", "-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(raw) < 10*w*h {
-		t.Fatalf("decoded %d bytes, want 10 pictures of %d", len(raw), w*h)
-	}
-	now := time.Now().UnixMilli()
-	for i := 0; i < 10; i++ {
-		ms, ok := testsignal.ReadStripe(raw[i*w*h:(i+1)*w*h], w, w, h)
-		if !ok {
-			t.Fatalf("picture %d: the timecode stripe does not read", i)
-		}
-		if age := now - ms; age < 0 || age > 10_000 {
-			t.Errorf("picture %d: stripe time is %d ms old", i, age)
-		}
-	}
+	checkStripesWithFFmpeg(ctx, t, url, 640, 360)
 	stop()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Fatalf("exit %d: %s", c, stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("onair live did not stop within 15 s of cancel")
-	}
+	waitLiveExit(t, code, stderr)
 }
 
 // TestPlayOverRTMFPFromTCServer: the ffmpeg CLI publishes over RTMP to the
@@ -117,12 +91,8 @@ func TestPlayOverRTMFPFromTCServer(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s\nffmpeg: %s", code, stderr.String(), puberr.String())
 	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	var last map[string]any
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
-		t.Fatalf("%v: %q", err, stdout.String())
-	}
-	t.Logf("final line: %s", lines[len(lines)-1])
+	last := lastJSON(t, stdout.String())
+	t.Logf("final line: %v", last)
 	if v, _ := last["video"].(string); !strings.HasPrefix(v, "h264 640x360") {
 		t.Errorf("video %q", v)
 	}
@@ -172,18 +142,8 @@ func TestRTMFPUnderLoss(t *testing.T) {
 		t.Fatalf("play: exit %d: %s", c, perr.String())
 	}
 	stop()
-	if c := <-code; c != 0 {
-		t.Fatalf("live: exit %d: %s", c, stderr.String())
-	}
-	lastOf := func(out string) map[string]any {
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		var m map[string]any
-		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
-			t.Fatalf("%v: %q", err, out)
-		}
-		return m
-	}
-	play, live := lastOf(pout.String()), lastOf(stdout.String())
+	waitLiveExit(t, code, stderr)
+	play, live := lastJSON(t, pout.String()), lastJSON(t, stdout.String())
 	t.Logf("player: %v", play)
 	t.Logf("publisher: reconnects %v, dropped %v, rtmfp %v; the relay lost %d datagrams", live["reconnects"], live["dropped"], live["rtmfp"], relay.Lost())
 	if p95 := num(play["latency_ms_p95"]); !(p95 > 0 && p95 <= 300) {

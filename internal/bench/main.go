@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -258,14 +259,7 @@ func runOnAir(bin, url string, s scenario, dur time.Duration, extra ...string) (
 	if err := cmd.Run(); err != nil {
 		return result{}, fmt.Errorf("%w: %s", err, errb.String())
 	}
-	var last map[string]any
-	sc := bufio.NewScanner(&out)
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil {
-			last = m
-		}
-	}
+	last := lastStatsLine(&out)
 	if last == nil || last["final"] != true {
 		return result{}, fmt.Errorf("no final stats line: %s", out.String())
 	}
@@ -276,6 +270,19 @@ func runOnAir(bin, url string, s scenario, dur time.Duration, extra ...string) (
 		dropped: int64(last["dropped"].(float64)),
 		frames:  int64(last["frames_sent"].(float64)),
 	}, nil
+}
+
+// lastStatsLine is the last JSON line of a --stats-json output, or nil.
+func lastStatsLine(r io.Reader) map[string]any {
+	var last map[string]any
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) == nil {
+			last = m
+		}
+	}
+	return last
 }
 
 // runFFmpeg pushes the same settings with the ffmpeg CLI.

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -133,28 +131,13 @@ func benchRTMFPScenario(bin string, sc rtmfpScenario, dur time.Duration) (r rtmf
 		r.err = fmt.Errorf("onair live: %v", err)
 		return r
 	}
-	lastLine := func(b *bytes.Buffer) map[string]any {
-		var last map[string]any
-		sc := bufio.NewScanner(b)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				last = m
-			}
-		}
-		return last
-	}
-	pl, lv := lastLine(&playOut), lastLine(&pubOut)
+	pl, lv := lastStatsLine(&playOut), lastStatsLine(&pubOut)
 	if pl == nil || lv == nil {
 		r.err = fmt.Errorf("no stats: play %q", strings.TrimSpace(playOut.String()))
 		return r
 	}
-	r.p50, _ = pl["latency_ms_p50"].(float64)
-	r.p95, _ = pl["latency_ms_p95"].(float64)
-	r.frames, _ = pl["frames"].(float64)
-	t, _ := lv["t"].(float64)
-	r.pubCPU = cpuOf(pub.ProcessState) / max(t, 1)
+	r.p50, r.p95, r.frames = num(pl, "latency_ms_p50"), num(pl, "latency_ms_p95"), num(pl, "frames")
+	r.pubCPU = cpuOf(pub.ProcessState) / max(num(lv, "t"), 1)
 	r.rtmfp, _ = lv["rtmfp"].(map[string]any)
 	return r
 }
