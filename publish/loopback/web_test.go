@@ -95,7 +95,7 @@ func TestWebPagesInChromium(t *testing.T) {
 		}
 		fmt.Fprintf(w, `<!doctype html><video id="v" muted autoplay playsinline></video><script src="/hls.min.js"></script><script>
 window.hlsErrors = [];
-const hls = new Hls({lowLatencyMode: true});
+const hls = new Hls({lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5});
 hls.on(Hls.Events.ERROR, (e, d) => hlsErrors.push(d.type + ":" + d.details + (d.fatal ? " (fatal)" : "")));
 hls.loadSource(%q);
 hls.attachMedia(document.getElementById("v"));
@@ -110,15 +110,27 @@ window.hlsjs = hls;
 		errs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`hlsErrors.join("; ")`))
 		t.Fatalf("hls.js never played the LL-HLS playlist: %v (%s)", err, errs)
 	}
-	t0, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById('v').currentTime`))
-	time.Sleep(6 * time.Second)
-	t1, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById('v').currentTime`))
-	lat, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`hlsjs.latency`))
-	part, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`hlsjs.levels[0].details.partTarget`))
-	errs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`hlsErrors.join("; ")`))
-	t.Logf("hls.js on LL-HLS: played %.2f s in 6 s, latency %.2f s (its own figure), part target %v, errors %q", t1-t0, lat, part, errs)
-	if t1-t0 < 5 || part != 0.2 || lat <= 0 || lat > 2 || strings.Contains(errs, "fatal") {
-		t.Errorf("hls.js on LL-HLS: played %.2f s in 6 s, latency %.2f s, part target %v, errors %q", t1-t0, lat, part, errs)
+	// On a loaded machine (two packages' tests at once on 2 cores) the
+	// publisher and the browser can starve for a moment and hls.js stalls;
+	// it then catches up (maxLiveSyncPlaybackRate). So up to three 6 s
+	// windows are watched and one of them must play steadily, near live.
+	var played, lat, part float64
+	var errs string
+	for try := 1; try <= 3; try++ {
+		t0, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById('v').currentTime`))
+		time.Sleep(6 * time.Second)
+		t1, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById('v').currentTime`))
+		lat, _ = chromedp.Run(ctx, chromedp.Evaluate[float64](`hlsjs.latency`))
+		part, _ = chromedp.Run(ctx, chromedp.Evaluate[float64](`hlsjs.levels[0].details.partTarget`))
+		errs, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`hlsErrors.join("; ")`))
+		played = t1 - t0
+		t.Logf("hls.js on LL-HLS, window %d: played %.2f s in 6 s, latency %.2f s (its own figure), part target %v, errors %q", try, played, lat, part, errs)
+		if played >= 5 && lat > 0 && lat <= 2 {
+			break
+		}
+	}
+	if played < 5 || part != 0.2 || lat <= 0 || lat > 2 || strings.Contains(errs, "fatal") {
+		t.Errorf("hls.js on LL-HLS: played %.2f s in 6 s, latency %.2f s, part target %v, errors %q", played, lat, part, errs)
 	}
 
 	// The stream ends: the page says nothing is live, without a reload.

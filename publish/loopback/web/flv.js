@@ -196,9 +196,10 @@ class FLVPlayer {
     this.avcC = null;
     this.aac = null;
     this.expectAudio = true;
-    this.lastVideoDTS = -1;
+    this.pendingVideo = null;
     this.videoStep = 33;
     this.audioTime = -1;
+    this.pendingAudio = null;
     this.bytes = 0;
     this.buf = new Uint8Array(0);
     this.headerDone = false;
@@ -298,9 +299,17 @@ class FLVPlayer {
     if (b[1] !== 1 || !this.vtrack) return;
     let cto = (b[2] << 16) | (b[3] << 8) | b[4];
     if (cto & 0x800000) cto -= 0x1000000;
-    if (this.lastVideoDTS >= 0 && ts > this.lastVideoDTS) this.videoStep = Math.min(ts - this.lastVideoDTS, 1000);
-    this.lastVideoDTS = ts;
-    this.vtrack.push(fragment(this.vtrack.seq++, ts, this.videoStep, b.subarray(5), key, cto));
+    // A picture is appended when the next one comes, lasting exactly until
+    // it. Guessing its duration from the one before (one frame sooner)
+    // made pictures overlap whenever the stream's frame times wobbled, and
+    // Chromium then dropped the rest of the group of pictures: the picture
+    // froze until the next keyframe.
+    const p = this.pendingVideo;
+    if (p) {
+      if (ts > p.ts) this.videoStep = Math.min(ts - p.ts, 1000);
+      this.vtrack.push(fragment(this.vtrack.seq++, p.ts, this.videoStep, p.data, p.key, p.cto));
+    }
+    this.pendingVideo = { ts, data: b.slice(5), key, cto };
   }
 
   audioTag(ts, b) {
@@ -321,10 +330,18 @@ class FLVPlayer {
     if (!this.atrack) return;
     // Sample-exact times from the first frame on; back to the tag's time
     // when they drift apart by more than a frame (a gap in the stream).
+    // Like pictures, a frame is appended when the next one comes and lasts
+    // until it, so a gap in the sound (a source that fell behind and
+    // skipped) does not split the buffer, where the browser would stall.
     const t = Math.round(ts * this.aac.rate / 1000);
-    if (this.audioTime < 0 || Math.abs(t - this.audioTime) > 1024) this.audioTime = t;
-    this.atrack.push(fragment(this.atrack.seq++, this.audioTime, 1024, b.subarray(2), true, 0));
-    this.audioTime += 1024;
+    const at = this.audioTime < 0 || Math.abs(t - this.audioTime) > 1024 ? t : this.audioTime;
+    const p = this.pendingAudio;
+    if (p) {
+      const d = at - p.at;
+      this.atrack.push(fragment(this.atrack.seq++, p.at, d > 0 && d <= this.aac.rate ? d : 1024, p.data, true, 0));
+    }
+    this.pendingAudio = { at, data: b.slice(2) };
+    this.audioTime = at + 1024;
   }
 
   // liveEdge is the end of what is buffered (seconds), or NaN.
@@ -344,6 +361,17 @@ function holdLive(v, tracks, target, maxBehind) {
   const b = v.buffered;
   if (b.length === 0) return;
   const edge = b.end(b.length - 1), now = v.currentTime, ahead = edge - now;
+  // A hole in what is buffered (pictures the server dropped for a slow
+  // connection, a gap in the source) stalls the element at its edge: jump
+  // over it, as hls.js does.
+  if (v.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) {
+    for (let i = 0; i + 1 < b.length; i++) {
+      if (now >= b.end(i) - 0.1 && now < b.start(i + 1) && b.start(i + 1) - now < maxBehind) {
+        v.currentTime = b.start(i + 1) + 0.01;
+        return;
+      }
+    }
+  }
   if (ahead > maxBehind || now < b.start(0)) {
     v.currentTime = Math.max(edge - target, 0);
     v.playbackRate = 1;
