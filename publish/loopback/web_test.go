@@ -1,11 +1,15 @@
 package loopback
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"onair/internal/peer"
+	"onair/publish/flv"
 )
 
 // TestWebPagesInChromium: in headless Chromium, the index page lists the
@@ -156,10 +161,83 @@ window.hlsjs = hls;
 	if err != nil || runs != 200 {
 		t.Errorf("damaged input: %d runs, %v", runs, err)
 	}
+	// Frame times that wobble and a gap in the sound leave what is buffered
+	// in one piece (pictures last until the next; before, they overlapped
+	// and Chromium dropped the rest of the group of pictures).
+	ranges, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(wobblyInput, wobblyFLV(t)), chromedp.EvalAwaitPromise))
+	if err != nil || strings.Count(ranges, "[") != 2 {
+		t.Errorf("wobbly frame times and a gap in the sound: buffered video and audio %q (want one range each), %v", ranges, err)
+	}
 	if t.Failed() {
 		t.Logf("chromium said:\n%s", logs.String())
 	}
 }
+
+// wobblyFLV is 3 s of H.264 and AAC from the ffmpeg CLI whose pictures'
+// times step 33, 60, 10 and 30 ms in turn, with two sound frames left
+// out, base64-encoded.
+func wobblyFLV(t *testing.T) string {
+	t.Helper()
+	bin, err := peer.Require("ffmpeg", "ffmpeg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-hide_banner", "-nostdin", "-v", "error",
+		"-f", "lavfi", "-i", "testsrc2=size=160x96:rate=30", "-f", "lavfi", "-i", "sine=sample_rate=48000",
+		"-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-bf", "0", "-pix_fmt", "yuv420p",
+		"-c:a", "aac", "-f", "flv", "pipe:1").Output()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v", err)
+	}
+	tr := flv.NewTagReader(bytes.NewReader(out))
+	if _, err := tr.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	_ = flv.WriteHeader(&b, true, true)
+	steps := []uint32{33, 60, 10, 30}
+	var vt uint32
+	pictures, sounds := 0, 0
+	for {
+		tag, err := tr.ReadTag()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := tag.Timestamp
+		switch {
+		case tag.Type == flv.TagTypeVideo && len(tag.Data) > 1 && tag.Data[1] == 1:
+			ts = vt
+			vt += steps[pictures%len(steps)]
+			pictures++
+		case tag.Type == flv.TagTypeAudio && len(tag.Data) > 1 && tag.Data[1] == 1:
+			sounds++
+			if sounds == 41 || sounds == 42 {
+				continue
+			}
+		}
+		_ = flv.WriteTag(&b, tag.Type, ts, tag.Data)
+	}
+	return base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+// wobblyInput feeds web/flv.js the FLV in base64 (%%q) and returns the
+// video and the audio buffered ranges, or why the player failed.
+const wobblyInput = `(async () => {
+  let failed = "";
+  const p = new FLVPlayer(document.createElement("video"), null, (e) => { failed = "the player failed: " + e.message; });
+  await p.opened;
+  p.feed(Uint8Array.from(atob(%q), (c) => c.charCodeAt(0)));
+  const busy = (t) => t && (t.sb.updating || t.queue.length > 0);
+  for (let i = 0; i < 200 && !failed && (busy(p.vtrack) || busy(p.atrack)); i++) await new Promise((r) => setTimeout(r, 20));
+  if (failed) return failed;
+  const r = (sb) => { let s = ""; for (let i = 0; i < sb.buffered.length; i++) s += "[" + sb.buffered.start(i).toFixed(3) + "," + sb.buffered.end(i).toFixed(3) + "]"; return s; };
+  const out = r(p.vtrack.sb) + " " + r(p.atrack.sb);
+  p.close();
+  return out;
+})()`
 
 // damagedInput feeds web/flv.js 200 damaged FLV streams, in random
 // pieces, and its SPS reader 5000 damaged configurations.
