@@ -30,15 +30,17 @@ run: deps-test build
 	@.ci/demo $(BIN)
 
 # Each step says when it starts (UTC), so that a slow CI run shows where
-# its time went.
+# its time went. internal/testrun prints what go test prints and runs a
+# failed real-time test once more, alone (it says which, as FLAKY); a race,
+# a panic, a timeout or a build failure fails at once.
 test: deps-test
 	@echo "test: vet at $$(date -u +%T)"
 	$(GO) vet $(PKGS)
 	@[ -n "$$RTMFP_PEER_DIR" ] || echo "test: the RTMFP interop tests against the reference (tcserver, tcpublish, tcconn) will not run: RTMFP_PEER_DIR is not set (.ci/run builds the peer from ../shared/peers and sets it)"
 	@echo "test: tests at $$(date -u +%T)"
-	$(GO) test -count=1 -timeout 25m $(PKGS)
+	$(GO) run ./internal/testrun -go $(GO) -max 12 -flags "-count=1 -timeout 25m" $(PKGS)
 	@echo "test: tests with the race detector at $$(date -u +%T)"
-	$(GO) test -count=1 -race -timeout 20m $(PKGS)
+	$(GO) run ./internal/testrun -go $(GO) -max 12 -flags "-count=1 -race -timeout 20m" $(PKGS)
 	@echo "test: fuzzing at $$(date -u +%T)"
 	@$(MAKE) --no-print-directory fuzz
 	@echo "test: passed at $$(date -u +%T)"
