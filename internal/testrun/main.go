@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"sync"
 )
 
 func main() {
@@ -37,7 +38,8 @@ func main() {
 
 // run returns the exit code: 0 when every test passed, at the first try or
 // alone at the second.
-func run(gobin string, flags, pkgs []string, max int, w io.Writer) int {
+func run(gobin string, flags, pkgs []string, max int, out io.Writer) int {
+	w := &lockedWriter{w: out} // go test's stderr is copied by another goroutine
 	args := append(append([]string{"test", "-json"}, flags...), pkgs...)
 	cmd := exec.Command(gobin, args...)
 	cmd.Stderr = w
@@ -88,4 +90,16 @@ func run(gobin string, flags, pkgs []string, max int, w io.Writer) int {
 		fmt.Fprintf(w, "testrun: FLAKY: %d tests failed with other packages running and passed alone: %s\n", len(flaky), strings.Join(flaky, " "))
 	}
 	return code
+}
+
+// lockedWriter lets two goroutines write whole pieces to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -84,7 +84,9 @@ func TestReport(t *testing.T) {
 	}
 }
 
-// TestRun drives run with a stand-in for the go command: a test that fails
+// TestRun drives run with a stand-in for the go command (whose output
+// avoids go test's own result lines, which go test -json would take for
+// this test's): a test that fails
 // with the others and passes alone makes the run pass and is named as
 // flaky; one that fails alone too makes it fail.
 func TestRun(t *testing.T) {
@@ -92,7 +94,7 @@ func TestRun(t *testing.T) {
 	fake := filepath.Join(dir, "go")
 	// With -json: TestA fails. Alone (-run): exit with $AGAIN.
 	script := "#!/bin/sh\ncase \"$*\" in\n*-json*) printf '%s' '" +
-		strings.ReplaceAll(ev("output", "p", "TestA", "--- FAIL: TestA\n")+ev("fail", "p", "TestA", "")+ev("output", "p", "", "FAIL\tp\t1s\n")+ev("fail", "p", "", ""), "'", "") +
+		strings.ReplaceAll(ev("output", "p", "TestA", "TestA broke\n")+ev("fail", "p", "TestA", "")+ev("output", "p", "", "p failed\n")+ev("fail", "p", "", ""), "'", "") +
 		"'; exit 1;;\n*) echo \"again: $*\"; exit $AGAIN;;\nesac\n"
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -102,13 +104,13 @@ func TestRun(t *testing.T) {
 		var out bytes.Buffer
 		code := run(fake, []string{"-count=1"}, []string{"./..."}, 8, &out)
 		if want := map[string]int{"0": 0, "1": 1}[again]; code != want {
-			t.Errorf("alone exits %s: run returned %d, want %d\n%s", again, code, want, out.String())
+			t.Errorf("alone exits %s: run returned %d, want %d: %q", again, code, want, out.String())
 		}
 		if !strings.Contains(out.String(), "again: test -count=1 -run ^(TestA)$ p") {
-			t.Errorf("TestA was not run again alone:\n%s", out.String())
+			t.Errorf("TestA was not run again alone: %q", out.String())
 		}
 		if flaky := strings.Contains(out.String(), "FLAKY: 1 tests failed with other packages running and passed alone: p.TestA"); flaky != (again == "0") {
-			t.Errorf("alone exits %s: flaky named %v:\n%s", again, flaky, out.String())
+			t.Errorf("alone exits %s: flaky named %v: %q", again, flaky, out.String())
 		}
 	}
 }
