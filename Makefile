@@ -38,9 +38,9 @@ test: deps-test
 	$(GO) vet $(PKGS)
 	@[ -n "$$RTMFP_PEER_DIR" ] || echo "test: the RTMFP interop tests against the reference (tcserver, tcpublish, tcconn) will not run: RTMFP_PEER_DIR is not set (.ci/run builds the peer from ../shared/peers and sets it)"
 	@echo "test: tests at $$(date -u +%T)"
-	$(GO) run ./internal/testrun -go $(GO) -max 12 -flags "-count=1 -timeout 25m" $(PKGS)
+	$(GO) run ./internal/testrun -go $(GO) -max 40 -flags "-count=1 -timeout 25m" $(PKGS)
 	@echo "test: tests with the race detector at $$(date -u +%T)"
-	$(GO) run ./internal/testrun -go $(GO) -max 12 -flags "-count=1 -race -timeout 20m" $(PKGS)
+	$(GO) run ./internal/testrun -go $(GO) -max 40 -flags "-count=1 -race -timeout 20m" $(PKGS)
 	@echo "test: fuzzing at $$(date -u +%T)"
 	@$(MAKE) --no-print-directory fuzz
 	@echo "test: passed at $$(date -u +%T)"

@@ -62,8 +62,12 @@ func run(gobin string, flags, pkgs []string, max int, out io.Writer) int {
 	if waitErr == nil {
 		return 0
 	}
-	failed, ok := rep.rerunnable(max)
-	if !ok || len(failed) == 0 {
+	failed, why := rep.rerunnable(max)
+	if why != "" {
+		fmt.Fprintf(w, "testrun: no test is run again: %s\n", why)
+		return 1
+	}
+	if len(failed) == 0 {
 		return 1
 	}
 	names := make([]string, 0, len(failed))

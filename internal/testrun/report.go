@@ -129,13 +129,22 @@ func (r *report) unfinished(pkg string) {
 
 // rerunnable returns the failed tests by package when every failure is a
 // failed test (nothing broken) and there are at most max of them.
-func (r *report) rerunnable(max int) (map[string][]string, bool) {
+// Otherwise why says why not.
+func (r *report) rerunnable(max int) (failed map[string][]string, why string) {
 	n := 0
 	for _, ts := range r.failed {
 		n += len(ts)
 	}
-	if len(r.broken) > 0 || n > max {
-		return nil, false
+	if len(r.broken) > 0 {
+		pkgs := make([]string, 0, len(r.broken))
+		for p := range r.broken {
+			pkgs = append(pkgs, p)
+		}
+		sort.Strings(pkgs)
+		return nil, "a build failure, a panic, a timeout or a data race in " + strings.Join(pkgs, ", ")
 	}
-	return r.failed, true
+	if n > max {
+		return nil, fmt.Sprintf("%d tests failed, more than %d", n, max)
+	}
+	return r.failed, ""
 }

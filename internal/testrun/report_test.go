@@ -77,8 +77,8 @@ func TestReport(t *testing.T) {
 			if !reflect.DeepEqual(r.failed, tc.failed) {
 				t.Errorf("failed %v, want %v", r.failed, tc.failed)
 			}
-			if _, ok := r.rerunnable(2); ok != tc.rerunOK {
-				t.Errorf("rerunnable %v, want %v", ok, tc.rerunOK)
+			if _, why := r.rerunnable(2); (why == "") != tc.rerunOK {
+				t.Errorf("rerunnable: %q, want rerunnable %v", why, tc.rerunOK)
 			}
 		})
 	}
