@@ -25,7 +25,6 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
-	"sync"
 )
 
 func main() {
@@ -38,8 +37,11 @@ func main() {
 
 // run returns the exit code: 0 when every test passed, at the first try or
 // alone at the second.
-func run(gobin string, flags, pkgs []string, max int, out io.Writer) int {
-	w := &lockedWriter{w: out} // go test's stderr is copied by another goroutine
+//
+// w takes go test's stderr too: unless w is an *os.File, exec copies it
+// there from a goroutine of its own, so w must then take concurrent
+// writes.
+func run(gobin string, flags, pkgs []string, max int, w io.Writer) int {
 	args := append(append([]string{"test", "-json"}, flags...), pkgs...)
 	cmd := exec.Command(gobin, args...)
 	cmd.Stderr = w
@@ -94,16 +96,4 @@ func run(gobin string, flags, pkgs []string, max int, out io.Writer) int {
 		fmt.Fprintf(w, "testrun: FLAKY: %d tests failed with other packages running and passed alone: %s\n", len(flaky), strings.Join(flaky, " "))
 	}
 	return code
-}
-
-// lockedWriter lets two goroutines write whole pieces to one writer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

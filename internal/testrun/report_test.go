@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"onair/internal/peer"
 )
 
 func ev(action, pkg, test, output string) string {
@@ -101,7 +103,7 @@ func TestRun(t *testing.T) {
 	}
 	for _, again := range []string{"0", "1"} {
 		t.Setenv("AGAIN", again)
-		var out bytes.Buffer
+		var out peer.LockedBuffer // the fake go's stderr is copied in by another goroutine
 		code := run(fake, []string{"-count=1"}, []string{"./..."}, 8, &out)
 		if want := map[string]int{"0": 0, "1": 1}[again]; code != want {
 			t.Errorf("alone exits %s: run returned %d, want %d: %q", again, code, want, out.String())

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -178,16 +177,12 @@ window.hlsjs = hls;
 // out, base64-encoded.
 func wobblyFLV(t *testing.T) string {
 	t.Helper()
-	bin, err := peer.Require("ffmpeg", "ffmpeg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-hide_banner", "-nostdin", "-v", "error",
+	out, err := peer.FFmpeg(context.Background(),
 		"-f", "lavfi", "-i", "testsrc2=size=160x96:rate=30", "-f", "lavfi", "-i", "sine=sample_rate=48000",
 		"-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-bf", "0", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-f", "flv", "pipe:1").Output()
+		"-c:a", "aac", "-f", "flv", "pipe:1")
 	if err != nil {
-		t.Fatalf("ffmpeg: %v", err)
+		t.Fatal(err)
 	}
 	tr := flv.NewTagReader(bytes.NewReader(out))
 	if _, err := tr.ReadHeader(); err != nil {
